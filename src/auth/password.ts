@@ -1,0 +1,28 @@
+// Password hashing with argon2id (RFC 9106). The parameters are the library's
+// defaults, RFC 9106's second recommended option: 64 MiB of memory, 3 passes,
+// 4 lanes. A hash records its own parameters, so raising them later only affects
+// new hashes; `needsRehash` tells a login to upgrade an old one.
+import argon2 from 'argon2';
+
+export const passwordParameters = { type: argon2.argon2id, memoryCost: 65536, timeCost: 3, parallelism: 4 } as const;
+
+export async function hashPassword(password: string): Promise<string> {
+  return argon2.hash(password, passwordParameters);
+}
+
+export async function verifyPassword(hash: string, password: string): Promise<boolean> {
+  try {
+    return await argon2.verify(hash, password);
+  } catch {
+    // A malformed stored hash never authenticates anybody.
+    return false;
+  }
+}
+
+export function needsRehash(hash: string): boolean {
+  try {
+    return argon2.needsRehash(hash, passwordParameters);
+  } catch {
+    return true;
+  }
+}

@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { createLogger } from '../../log.js';
+import { startServer } from '../../server/server.js';
+import { action, commandConfig, type GlobalOptions } from '../session.js';
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('run the server in the foreground until SIGINT or SIGTERM')
+    .action(
+      action(async () => {
+        const { config } = commandConfig(program.opts<GlobalOptions>());
+        const log = createLogger({ level: config.log.level });
+        const server = await startServer(config, log);
+        const accounts = await server.store.admin.listAccounts();
+        process.stdout.write(`Postkeep is running. Data: ${config.dataDir}\nTLS certificate: ${server.tls.certFile}${server.tls.selfSigned ? ' (self-signed)' : ''}\n`);
+        if (accounts.length === 0) {
+          process.stdout.write(
+            'No users yet. Add the first one with:\n  npx postkeep domain add example.com\n  npx postkeep user add alice@example.com\n',
+          );
+        }
+        const shutdown = (signal: string) => {
+          log.info('server.stopping', { signal });
+          server.stop().then(
+            () => process.exit(0),
+            (error) => {
+              log.error('server.stop_failed', { error: String(error) });
+              process.exit(1);
+            },
+          );
+        };
+        process.once('SIGINT', () => shutdown('SIGINT'));
+        process.once('SIGTERM', () => shutdown('SIGTERM'));
+      }),
+    );
+}

@@ -1,0 +1,23 @@
+// The `postkeep` command.
+import { Command } from 'commander';
+import { registerAlias } from './commands/alias.js';
+import { registerDomain } from './commands/domain.js';
+import { registerStart } from './commands/start.js';
+import { registerTransfer } from './commands/transfer.js';
+import { registerUndelete } from './commands/undelete.js';
+import { registerUser } from './commands/user.js';
+
+const program = new Command('postkeep')
+  .description('a mail server that keeps mail confidential, intact and available')
+  .option('-c, --config <file>', 'the TOML config file (default: $POSTKEEP_CONFIG, else ./postkeep.toml if present)')
+  .showHelpAfterError()
+  .enablePositionalOptions();
+
+registerStart(program);
+registerUser(program);
+registerDomain(program);
+registerAlias(program);
+registerTransfer(program);
+registerUndelete(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,64 @@
+// Typed errors: protocol code maps these to wire replies in one place each
+// (IMAP NO/BAD, SMTP 4xx/5xx, a CLI message and a non-zero exit).
+
+export class PostkeepError extends Error {
+  /** A stable machine-readable name, e.g. "quota.exceeded". */
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Stored bytes failed verification; they are never served. */
+export class IntegrityError extends PostkeepError {
+  constructor(message: string, readonly blobHash: string) {
+    super('integrity.blob_mismatch', message);
+  }
+}
+
+export class QuotaExceeded extends PostkeepError {
+  constructor(message: string, readonly resource: 'storage' | 'messages') {
+    super('quota.exceeded', message);
+  }
+}
+
+export class NotFound extends PostkeepError {
+  constructor(message: string) {
+    super('not_found', message);
+  }
+}
+
+export class AlreadyExists extends PostkeepError {
+  constructor(message: string) {
+    super('already_exists', message);
+  }
+}
+
+/** The request itself is wrong (a bad name, a bad argument). */
+export class InvalidInput extends PostkeepError {
+  constructor(message: string) {
+    super('invalid_input', message);
+  }
+}
+
+export class ConfigError extends PostkeepError {
+  constructor(message: string) {
+    super('config.invalid', message);
+  }
+}
+
+/** The database was written by a newer Postkeep; refusing is the only safe move. */
+export class SchemaTooNew extends PostkeepError {
+  constructor(message: string) {
+    super('schema.too_new', message);
+  }
+}
+
+/** The message is over a size limit (IMAP APPENDLIMIT, SMTP SIZE). */
+export class MessageTooLarge extends PostkeepError {
+  constructor(readonly limit: number) {
+    super('message.too_large', `message larger than the limit of ${limit} bytes`);
+  }
+}

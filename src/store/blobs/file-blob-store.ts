@@ -1,0 +1,229 @@
+// Message bytes stored once, as files named by the SHA-256 of their content.
+// Writes go to a temp file that is fsynced and renamed into place, so a crash can
+// leave a stray temp file but never a partial blob under a real name. Reads verify
+// the hash; a file that fails is moved to quarantine and never returned as data.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { IntegrityError, MessageTooLarge } from '../../errors.js';
+import type { Logger } from '../../log.js';
+
+export interface WrittenBlob {
+  hash: string;
+  size: number;
+  /** The directory whose entry must be fsynced before the blob counts as durable, or null when the blob was already there. */
+  directoryToSync: string | null;
+}
+
+/** Messages up to this size are verified and served from one buffer; larger ones stream. */
+const wholeReadLimit = 8 * 1024 * 1024;
+
+const hashPattern = /^[0-9a-f]{64}$/;
+
+export class FileBlobStore {
+  readonly root: string;
+  private readonly temporaryDirectory: string;
+  private readonly quarantineDirectory: string;
+  private readonly knownDirectories = new Set<string>();
+
+  constructor(root: string, private readonly log: Logger) {
+    this.root = root;
+    this.temporaryDirectory = path.join(root, 'tmp');
+    this.quarantineDirectory = path.join(root, 'quarantine');
+  }
+
+  /** Creates the folders and removes temp files a crash left behind (they were never acknowledged). */
+  async initialize(): Promise<void> {
+    await fs.mkdir(this.temporaryDirectory, { recursive: true });
+    await fs.mkdir(this.quarantineDirectory, { recursive: true });
+    for (const name of await fs.readdir(this.temporaryDirectory)) {
+      await fs.rm(path.join(this.temporaryDirectory, name), { force: true });
+      this.log.info('blob.temporary_removed', { file: name });
+    }
+  }
+
+  pathOf(hash: string): string {
+    if (!hashPattern.test(hash)) throw new Error(`not a blob hash: ${hash}`);
+    return path.join(this.root, hash.slice(0, 2), hash);
+  }
+
+  /**
+   * Streams `source` into a new blob, passing every chunk to `observe` (the MIME
+   * parser) on the way. The file is fsynced; its directory entry is not, so that
+   * many writers can share that fsync (see syncDirectories).
+   */
+  async write(source: Buffer | AsyncIterable<Buffer>, observe?: (chunk: Buffer) => Promise<void> | void, maxSize?: number): Promise<WrittenBlob> {
+    const temporary = path.join(this.temporaryDirectory, `${Date.now()}-${randomBytes(8).toString('hex')}`);
+    const hasher = createHash('sha256');
+    let size = 0;
+    const handle = await fs.open(temporary, 'wx', 0o600);
+    let renamed = false;
+    try {
+      const chunks: AsyncIterable<Buffer> | Buffer[] = Buffer.isBuffer(source) ? [source] : source;
+      for await (const chunk of chunks) {
+        size += chunk.length;
+        if (maxSize !== undefined && size > maxSize) throw new MessageTooLarge(maxSize);
+        hasher.update(chunk);
+        if (observe) await observe(chunk);
+        await writeAll(handle, chunk);
+      }
+      await handle.sync();
+      await handle.close();
+      const hash = hasher.digest('hex');
+      const destination = this.pathOf(hash);
+      if (await exists(destination)) {
+        await fs.rm(temporary, { force: true });
+        return { hash, size, directoryToSync: null };
+      }
+      const directory = path.dirname(destination);
+      if (!this.knownDirectories.has(directory)) {
+        await fs.mkdir(directory, { recursive: true });
+        // A new fan-out directory is itself an entry in the root that must be durable.
+        await syncDirectory(this.root);
+        this.knownDirectories.add(directory);
+      }
+      await fs.rename(temporary, destination);
+      renamed = true;
+      return { hash, size, directoryToSync: directory };
+    } finally {
+      if (!renamed) {
+        await handle.close().catch(() => {});
+        await fs.rm(temporary, { force: true }).catch(() => {});
+      }
+    }
+  }
+
+  /** One fsync per distinct directory, all in parallel: the group-commit half for files. */
+  async syncDirectories(directories: Iterable<string>): Promise<void> {
+    await Promise.all([...new Set(directories)].map(syncDirectory));
+  }
+
+  async exists(hash: string): Promise<boolean> {
+    return exists(this.pathOf(hash));
+  }
+
+  /** The blob's bytes, verified. Throws IntegrityError (and quarantines) on a mismatch or a missing file. */
+  async read(hash: string): Promise<Buffer> {
+    const file = this.pathOf(hash);
+    let bytes: Buffer;
+    try {
+      bytes = await fs.readFile(file);
+    } catch (error) {
+      throw this.missing(hash, error);
+    }
+    if (sha256(bytes) !== hash) throw await this.mismatch(hash);
+    return bytes;
+  }
+
+  /**
+   * A stream of the blob's bytes. Small blobs are verified before the first byte
+   * leaves; large ones are verified in a first pass and hashed again as they stream,
+   * and the stream errors instead of ending if the second pass disagrees (the file
+   * changed under us), so a reader never sees a complete, wrong message.
+   */
+  async open(hash: string): Promise<Readable> {
+    const file = this.pathOf(hash);
+    let size: number;
+    try {
+      size = (await fs.stat(file)).size;
+    } catch (error) {
+      throw this.missing(hash, error);
+    }
+    if (size <= wholeReadLimit) return Readable.from([await this.read(hash)], { objectMode: false });
+    if ((await hashFile(file)) !== hash) throw await this.mismatch(hash);
+    const store = this;
+    const hasher = createHash('sha256');
+    return Readable.from(
+      (async function* () {
+        for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 })) {
+          hasher.update(chunk as Buffer);
+          yield chunk as Buffer;
+        }
+        if (hasher.digest('hex') !== hash) throw await store.mismatch(hash);
+      })(),
+      { objectMode: false },
+    );
+  }
+
+  /** Re-hashes one blob without returning it: true when its bytes match its name. */
+  async verify(hash: string): Promise<boolean> {
+    try {
+      return (await hashFile(this.pathOf(hash))) === hash;
+    } catch {
+      return false;
+    }
+  }
+
+  async remove(hash: string): Promise<number> {
+    const file = this.pathOf(hash);
+    try {
+      const { size } = await fs.stat(file);
+      await fs.rm(file);
+      return size;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Every blob name present on disk (for audit and orphan search). */
+  async *list(): AsyncGenerator<string> {
+    for (const entry of await fs.readdir(this.root, { withFileTypes: true })) {
+      if (!entry.isDirectory() || !/^[0-9a-f]{2}$/.test(entry.name)) continue;
+      for (const name of await fs.readdir(path.join(this.root, entry.name))) {
+        if (hashPattern.test(name) && name.startsWith(entry.name)) yield name;
+      }
+    }
+  }
+
+  /** Moves a bad file aside (never deletes it: an admin may want to look) and reports it. */
+  private async mismatch(hash: string): Promise<IntegrityError> {
+    const file = this.pathOf(hash);
+    const target = path.join(this.quarantineDirectory, `${hash}.${Date.now()}`);
+    await fs.rename(file, target).catch(() => {});
+    this.log.error('integrity.blob_mismatch', { blob: hash, quarantined: target });
+    return new IntegrityError(`stored message ${hash} failed verification and was quarantined`, hash);
+  }
+
+  private missing(hash: string, cause: unknown): IntegrityError {
+    this.log.error('integrity.blob_missing', { blob: hash, reason: String((cause as Error)?.message ?? cause) });
+    return new IntegrityError(`stored message ${hash} is missing`, hash);
+  }
+}
+
+export function sha256(bytes: Buffer | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function hashFile(file: string): Promise<string> {
+  const hasher = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) hasher.update(chunk as Buffer);
+  return hasher.digest('hex');
+}
+
+async function writeAll(handle: fs.FileHandle, chunk: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.length) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function syncDirectory(directory: string): Promise<void> {
+  const handle = await fs.open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

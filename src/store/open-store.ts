@@ -1,0 +1,15 @@
+// The one place that chooses a store implementation from configuration. Today
+// that is the embedded SQLite store; a PostgreSQL one will be chosen here too.
+import type { Logger } from '../log.js';
+import { openSqliteStore, type SqliteMailStore } from './sqlite/sqlite-store.js';
+
+export interface StoreOptions {
+  dataDir: string;
+  log: Logger;
+  retentionDays?: number;
+  groupCommit?: boolean;
+}
+
+export async function openStore(options: StoreOptions): Promise<SqliteMailStore> {
+  return openSqliteStore(options);
+}

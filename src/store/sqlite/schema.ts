@@ -1,0 +1,130 @@
+// The SQLite schema, as an ordered list of migrations. PRAGMA user_version holds
+// how many have been applied. Never edit a released migration: add the next one.
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'domains, accounts, mailboxes, messages, blobs, change log, retained expunges',
+    sql: `
+      CREATE TABLE domains (
+        name TEXT PRIMARY KEY COLLATE NOCASE
+      ) STRICT;
+
+      CREATE TABLE accounts (
+        id INTEGER PRIMARY KEY,
+        login TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT NOT NULL,
+        quota_bytes INTEGER,
+        quota_messages INTEGER,
+        used_bytes INTEGER NOT NULL DEFAULT 0,
+        used_messages INTEGER NOT NULL DEFAULT 0,
+        -- Invariant 4: every mutation of the account takes the next value.
+        highest_modseq INTEGER NOT NULL DEFAULT 1,
+        last_uidvalidity INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+      -- Primary addresses and aliases both deliver to an account.
+      CREATE TABLE addresses (
+        address TEXT PRIMARY KEY COLLATE NOCASE,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('primary', 'alias'))
+      ) STRICT;
+      CREATE INDEX addresses_account ON addresses(account_id);
+
+      CREATE TABLE mailboxes (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        object_id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        special_use TEXT,
+        uidvalidity INTEGER NOT NULL,
+        uidnext INTEGER NOT NULL DEFAULT 1,
+        highest_modseq INTEGER NOT NULL DEFAULT 1,
+        message_count INTEGER NOT NULL DEFAULT 0,
+        total_size INTEGER NOT NULL DEFAULT 0,
+        digest TEXT NOT NULL,
+        UNIQUE (account_id, name)
+      ) STRICT;
+
+      -- Kept apart from mailboxes: RFC 9051 §6.3.7 lets a client subscribe to a name
+      -- that does not exist (any more), and deleting a mailbox must not unsubscribe it.
+      CREATE TABLE subscriptions (
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        PRIMARY KEY (account_id, name)
+      ) STRICT, WITHOUT ROWID;
+
+      -- One row per stored content; refcount counts message rows and retained expunges.
+      CREATE TABLE blobs (
+        hash TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        refcount INTEGER NOT NULL,
+        structure TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX blobs_unreferenced ON blobs(refcount) WHERE refcount = 0;
+
+      CREATE TABLE messages (
+        mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id),
+        uid INTEGER NOT NULL,
+        blob_hash TEXT NOT NULL REFERENCES blobs(hash),
+        size INTEGER NOT NULL,
+        internal_date INTEGER NOT NULL,
+        save_date INTEGER NOT NULL,
+        flags TEXT NOT NULL,
+        modseq INTEGER NOT NULL,
+        email_id TEXT NOT NULL,
+        thread_id TEXT NOT NULL,
+        checksum TEXT NOT NULL,
+        PRIMARY KEY (mailbox_id, uid)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);
+
+      CREATE TABLE changes (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        modseq INTEGER NOT NULL,
+        mailbox_object_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        uid INTEGER
+      ) STRICT;
+      CREATE INDEX changes_account_modseq ON changes(account_id, modseq);
+      CREATE INDEX changes_mailbox_modseq ON changes(mailbox_object_id, modseq);
+
+      -- Expunged messages kept for the retention window, so undelete can bring them back.
+      CREATE TABLE expunged (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        mailbox_object_id TEXT NOT NULL,
+        mailbox_name TEXT NOT NULL,
+        uid INTEGER NOT NULL,
+        blob_hash TEXT NOT NULL REFERENCES blobs(hash),
+        size INTEGER NOT NULL,
+        internal_date INTEGER NOT NULL,
+        flags TEXT NOT NULL,
+        email_id TEXT NOT NULL,
+        thread_id TEXT NOT NULL,
+        expunged_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX expunged_account ON expunged(account_id, expunged_at);
+      CREATE INDEX expunged_age ON expunged(expunged_at);
+
+      -- Message-ID → THREADID, so replies join their thread (RFC 8474 §5.2).
+      CREATE TABLE thread_references (
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        message_id TEXT NOT NULL,
+        thread_id TEXT NOT NULL,
+        PRIMARY KEY (account_id, message_id)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
+];
+
+export const latestVersion = migrations[migrations.length - 1]!.version;

@@ -1,0 +1,252 @@
+// The embedded store: metadata in one SQLite file, message bytes as blob files.
+import * as path from 'node:path';
+import { AlreadyExists, InvalidInput, NotFound } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { FileBlobStore } from '../blobs/file-blob-store.js';
+import { ChangeNotifier } from '../change-notifier.js';
+import { decodeFlags } from '../flags.js';
+import { normalizeMailboxName, parentNames } from '../mailbox-name.js';
+import type { AccountInfo, AccountStore, AliasInfo, DomainInfo, GarbageReport, MailStore, StoreAdmin, UndeleteOptions } from '../types.js';
+import { SqliteAccountStore } from './account-store.js';
+import { StoreContext } from './context.js';
+import { openDatabase } from './database.js';
+import { GroupCommit } from './group-commit.js';
+import { Ledger } from './ledger.js';
+import type { AccountRow, ExpungedRow, MailboxRow } from './rows.js';
+
+export interface SqliteStoreOptions {
+  dataDir: string;
+  log: Logger;
+  /** How long an expunged message stays recoverable (default 7 days). */
+  retentionDays?: number;
+  /** Share fsyncs between concurrent writers (default true; false is the benchmark's baseline). */
+  groupCommit?: boolean;
+}
+
+export const databaseFileName = 'postkeep.db';
+export const blobDirectoryName = 'blobs';
+
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteMailStore> {
+  const blobs = new FileBlobStore(path.join(options.dataDir, blobDirectoryName), options.log);
+  await blobs.initialize();
+  const db = await openDatabase(path.join(options.dataDir, databaseFileName), options.log);
+  const commit = new GroupCommit(db, (directories) => blobs.syncDirectories(directories), options.groupCommit ?? true);
+  const context = new StoreContext(db, blobs, commit, new Ledger(db), new ChangeNotifier(options.log), options.log, (options.retentionDays ?? 7) * 86_400_000);
+  return new SqliteMailStore(context);
+}
+
+export class SqliteMailStore implements MailStore {
+  readonly admin: StoreAdmin;
+
+  constructor(readonly context: StoreContext) {
+    this.admin = new SqliteStoreAdmin(context, this);
+  }
+
+  async account(login: string): Promise<SqliteAccountStore> {
+    const row = this.context.ledger.sql('SELECT id, login FROM accounts WHERE login = ?').get(login.trim()) as Pick<AccountRow, 'id' | 'login'> | undefined;
+    if (!row) throw new NotFound(`there is no account ${JSON.stringify(login)}`);
+    return new SqliteAccountStore(this.context, row.id, row.login);
+  }
+
+  async close(): Promise<void> {
+    await this.context.commit.idle();
+    this.context.db.close();
+  }
+}
+
+class SqliteStoreAdmin implements StoreAdmin {
+  constructor(
+    private readonly context: StoreContext,
+    private readonly store: SqliteMailStore,
+  ) {}
+
+  private get ledger() {
+    return this.context.ledger;
+  }
+
+  async addDomain(name: string): Promise<void> {
+    const domain = normalizeDomain(name);
+    await this.context.write(() => {
+      const result = this.ledger.sql('INSERT OR IGNORE INTO domains (name) VALUES (?)').run(domain);
+      if (result.changes === 0) throw new AlreadyExists(`the domain ${domain} already exists`);
+    });
+  }
+
+  async listDomains(): Promise<DomainInfo[]> {
+    return this.ledger.sql('SELECT name FROM domains ORDER BY name').all() as DomainInfo[];
+  }
+
+  async addAccount(login: string, passwordHash: string, options: { quotaBytes?: number | null; quotaMessages?: number | null } = {}): Promise<void> {
+    const address = normalizeAddress(login);
+    await this.context.write(() => {
+      this.requireLocalDomain(address);
+      if (this.ledger.sql('SELECT 1 FROM addresses WHERE address = ?').get(address)) throw new AlreadyExists(`the address ${address} is already in use`);
+      const row = this.ledger
+        .sql('INSERT INTO accounts (login, password_hash, quota_bytes, quota_messages, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id')
+        .get(address, passwordHash, options.quotaBytes ?? null, options.quotaMessages ?? null, Date.now()) as { id: number };
+      this.ledger.sql("INSERT INTO addresses (address, account_id, kind) VALUES (?, ?, 'primary')").run(address, row.id);
+      new SqliteAccountStore(this.context, row.id, address).createDefaultMailboxes();
+    });
+  }
+
+  async listAccounts(): Promise<AccountInfo[]> {
+    const rows = this.ledger.sql('SELECT * FROM accounts ORDER BY login').all() as AccountRow[];
+    const addresses = this.ledger.sql('SELECT address FROM addresses WHERE account_id = ? ORDER BY kind DESC, address');
+    return rows.map((row) => ({
+      login: row.login,
+      addresses: (addresses.all(row.id) as { address: string }[]).map((entry) => entry.address),
+      quotaBytes: row.quota_bytes,
+      quotaMessages: row.quota_messages,
+      usedBytes: row.used_bytes,
+      usedMessages: row.used_messages,
+    }));
+  }
+
+  async setPasswordHash(login: string, passwordHash: string): Promise<void> {
+    await this.context.write(() => {
+      const result = this.ledger.sql('UPDATE accounts SET password_hash = ? WHERE login = ?').run(passwordHash, login);
+      if (result.changes === 0) throw new NotFound(`there is no account ${JSON.stringify(login)}`);
+    });
+  }
+
+  async setQuota(login: string, quota: { quotaBytes?: number | null; quotaMessages?: number | null }): Promise<void> {
+    await this.context.write(() => {
+      const account = this.accountRow(login);
+      if (quota.quotaBytes !== undefined) this.ledger.sql('UPDATE accounts SET quota_bytes = ? WHERE id = ?').run(quota.quotaBytes, account.id);
+      if (quota.quotaMessages !== undefined) this.ledger.sql('UPDATE accounts SET quota_messages = ? WHERE id = ?').run(quota.quotaMessages, account.id);
+    });
+  }
+
+  async deleteAccount(login: string): Promise<void> {
+    await this.context.write(() => {
+      const account = this.accountRow(login);
+      // Deleting an account is the admin's explicit intent: its messages are released
+      // (not retained for undelete), and the garbage collector frees their blobs.
+      this.ledger.sql('UPDATE blobs SET refcount = refcount - (SELECT count(*) FROM expunged WHERE expunged.blob_hash = blobs.hash AND account_id = ?) WHERE hash IN (SELECT blob_hash FROM expunged WHERE account_id = ?)').run(account.id, account.id);
+      this.ledger.sql('UPDATE blobs SET refcount = refcount - (SELECT count(*) FROM messages JOIN mailboxes ON mailboxes.id = messages.mailbox_id WHERE messages.blob_hash = blobs.hash AND mailboxes.account_id = ?) WHERE hash IN (SELECT blob_hash FROM messages JOIN mailboxes ON mailboxes.id = messages.mailbox_id WHERE mailboxes.account_id = ?)').run(account.id, account.id);
+      this.ledger.sql('DELETE FROM messages WHERE mailbox_id IN (SELECT id FROM mailboxes WHERE account_id = ?)').run(account.id);
+      this.ledger.sql('DELETE FROM accounts WHERE id = ?').run(account.id);
+    });
+  }
+
+  async getPasswordHash(login: string): Promise<string | null> {
+    const row = this.ledger.sql('SELECT password_hash FROM accounts WHERE login = ?').get(login.trim()) as { password_hash: string } | undefined;
+    return row?.password_hash ?? null;
+  }
+
+  async addAlias(address: string, login: string): Promise<void> {
+    const alias = normalizeAddress(address);
+    await this.context.write(() => {
+      const account = this.accountRow(login);
+      this.requireLocalDomain(alias);
+      if (this.ledger.sql('SELECT 1 FROM addresses WHERE address = ?').get(alias)) throw new AlreadyExists(`the address ${alias} is already in use`);
+      this.ledger.sql("INSERT INTO addresses (address, account_id, kind) VALUES (?, ?, 'alias')").run(alias, account.id);
+    });
+  }
+
+  async listAliases(): Promise<AliasInfo[]> {
+    return this.ledger
+      .sql("SELECT addresses.address AS address, accounts.login AS login FROM addresses JOIN accounts ON accounts.id = addresses.account_id WHERE kind = 'alias' ORDER BY address")
+      .all() as AliasInfo[];
+  }
+
+  async deleteAlias(address: string): Promise<void> {
+    await this.context.write(() => {
+      const result = this.ledger.sql("DELETE FROM addresses WHERE address = ? AND kind = 'alias'").run(address.trim());
+      if (result.changes === 0) throw new NotFound(`there is no alias ${JSON.stringify(address)}`);
+    });
+  }
+
+  async resolveAddress(address: string): Promise<string | null> {
+    const row = this.ledger
+      .sql('SELECT accounts.login AS login FROM addresses JOIN accounts ON accounts.id = addresses.account_id WHERE address = ?')
+      .get(address.trim()) as { login: string } | undefined;
+    return row?.login ?? null;
+  }
+
+  async undelete(login: string, options: UndeleteOptions = {}): Promise<{ restored: number }> {
+    const account = await this.store.account(login);
+    const accountId = this.accountRow(login).id;
+    const mailboxFilter = options.mailbox === undefined ? null : normalizeMailboxName(options.mailbox);
+    return this.context.write(() => {
+      const cutoff = Date.now() - this.context.retentionMilliseconds;
+      const rows = (this.ledger.sql('SELECT * FROM expunged WHERE account_id = ? AND expunged_at >= ? ORDER BY id').all(accountId, cutoff) as ExpungedRow[]).filter(
+        (row) => (mailboxFilter === null || row.mailbox_name === mailboxFilter) && (options.since === undefined || row.expunged_at >= options.since.getTime()),
+      );
+      if (rows.length === 0) return { restored: 0 };
+      const modseq = this.ledger.nextModseq(accountId);
+      for (const row of rows) {
+        // Back into the mailbox it left, found by its MAILBOXID; if that is gone, by
+        // its last name, made anew if need be.
+        let mailbox =
+          (this.ledger.sql('SELECT * FROM mailboxes WHERE account_id = ? AND object_id = ?').get(accountId, row.mailbox_object_id) as MailboxRow | undefined) ??
+          account.findMailbox(row.mailbox_name);
+        if (!mailbox) {
+          for (const parent of parentNames(row.mailbox_name)) if (!account.findMailbox(parent)) account.insertMailbox(parent, null);
+          mailbox = account.insertMailbox(row.mailbox_name, null);
+        }
+        const flags = decodeFlags(row.flags).filter((flag) => flag !== '\\Deleted');
+        account.restoreRow(mailbox, { blobHash: row.blob_hash, size: row.size, internalDate: row.internal_date, flags, emailId: row.email_id, threadId: row.thread_id }, modseq);
+        this.ledger.sql('DELETE FROM expunged WHERE id = ?').run(row.id);
+      }
+      return { restored: rows.length };
+    });
+  }
+
+  async collectGarbage(now = new Date()): Promise<GarbageReport> {
+    const cutoff = now.getTime() - this.context.retentionMilliseconds;
+    const { expired, doomed } = await this.context.write(() => {
+      const expiredRows = this.ledger.sql('SELECT id, blob_hash FROM expunged WHERE expunged_at < ?').all(cutoff) as { id: number; blob_hash: string }[];
+      for (const row of expiredRows) {
+        this.ledger.sql('DELETE FROM expunged WHERE id = ?').run(row.id);
+        this.ledger.sql('UPDATE blobs SET refcount = refcount - 1 WHERE hash = ?').run(row.blob_hash);
+      }
+      // A blob being appended right now may have no reference yet: leave it.
+      const unreferenced = (this.ledger.sql('SELECT hash, size FROM blobs WHERE refcount <= 0').all() as { hash: string; size: number }[]).filter(
+        (row) => !this.context.blobsInFlight.has(row.hash),
+      );
+      for (const row of unreferenced) this.ledger.sql('DELETE FROM blobs WHERE hash = ?').run(row.hash);
+      return { expired: expiredRows.length, doomed: unreferenced };
+    });
+    // Files go only after the rows are durably gone: a crash in between leaves an
+    // orphan file (harmless, reported by audit), never a row without its file.
+    let bytesRemoved = 0;
+    for (const row of doomed) bytesRemoved += await this.context.blobs.remove(row.hash);
+    if (doomed.length > 0 || expired > 0) this.context.log.info('store.garbage_collected', { expiredExpunges: expired, blobsRemoved: doomed.length, bytesRemoved });
+    return { expiredExpunges: expired, blobsRemoved: doomed.length, bytesRemoved };
+  }
+
+  private accountRow(login: string): AccountRow {
+    const row = this.ledger.sql('SELECT * FROM accounts WHERE login = ?').get(login.trim()) as AccountRow | undefined;
+    if (!row) throw new NotFound(`there is no account ${JSON.stringify(login)}`);
+    return row;
+  }
+
+  private requireLocalDomain(address: string): void {
+    const domain = address.slice(address.lastIndexOf('@') + 1);
+    if (!this.ledger.sql('SELECT 1 FROM domains WHERE name = ?').get(domain)) {
+      throw new NotFound(`${domain} is not a local domain: add it first with \`postkeep domain add ${domain}\``);
+    }
+  }
+}
+
+function normalizeDomain(name: string): string {
+  const domain = name.trim().toLowerCase().replace(/\.$/, '');
+  // RFC 1035 labels (with IDNA A-labels); a U-label domain should be given in punycode.
+  if (!/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/.test(domain)) {
+    throw new InvalidInput(`${JSON.stringify(name)} is not a valid domain name`);
+  }
+  return domain;
+}
+
+function normalizeAddress(address: string): string {
+  const trimmed = address.trim();
+  const at = trimmed.lastIndexOf('@');
+  if (at <= 0) throw new InvalidInput(`${JSON.stringify(address)} is not an email address (expected user@domain)`);
+  const local = trimmed.slice(0, at);
+  // A conservative local part: what every mail client can type and every MTA passes.
+  if (!/^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/.test(local) || local.length > 64) {
+    throw new InvalidInput(`${JSON.stringify(address)} has a local part that is not a plain dot-atom`);
+  }
+  return `${local}@${normalizeDomain(trimmed.slice(at + 1))}`;
+}

@@ -1,0 +1,208 @@
+// The mail store's interface: the only way protocols, the CLI and integrity tools
+// reach stored mail. Asynchronous everywhere, even though the embedded SQLite engine
+// is synchronous, so that a PostgreSQL implementation can stand behind it unchanged.
+// Message operations are scoped by an AccountStore handle (DESIGN.md invariant 5):
+// nothing here takes an account id from the wire.
+import type { Readable } from 'node:stream';
+import type { MessageStructure } from '../mime/structure.js';
+
+/** A set of numbers as closed ranges; `Infinity` stands for IMAP's `*`. */
+export type NumberSet = readonly (readonly [number, number])[];
+
+export interface MailboxInfo {
+  /** MAILBOXID (RFC 8474): stable across renames, never reused. */
+  id: string;
+  /** Full hierarchical name, `/` as separator, `INBOX` for the inbox. */
+  name: string;
+  specialUse: string | null;
+  subscribed: boolean;
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  messages: number;
+  unseen: number;
+  deleted: number;
+  /** Sum of RFC822.SIZE of the messages (STATUS SIZE, RFC 8438). */
+  size: number;
+  /** XOR of the records' checksums (DESIGN.md invariant 3), hex. */
+  digest: string;
+}
+
+export interface MessageRecord {
+  uid: number;
+  modseq: number;
+  blobHash: string;
+  size: number;
+  internalDate: Date;
+  saveDate: Date;
+  /** System flags (`\Seen`…) and keywords, sorted. */
+  flags: string[];
+  /** EMAILID and THREADID (RFC 8474). */
+  emailId: string;
+  threadId: string;
+  /** SHA-256 of the record's canonical form, hex. */
+  checksum: string;
+  /** Present when the query asked for it: the structure parsed once at ingest. */
+  structure?: MessageStructure;
+}
+
+export type MessageSource = Buffer | AsyncIterable<Buffer>;
+
+export interface AppendOptions {
+  flags?: readonly string[];
+  internalDate?: Date;
+  /** Refuse (InvalidInput) a message larger than this many bytes. */
+  maxSize?: number;
+}
+
+export interface AppendResult {
+  mailboxId: string;
+  uidValidity: number;
+  uid: number;
+  modseq: number;
+  emailId: string;
+  threadId: string;
+  blobHash: string;
+  size: number;
+}
+
+export interface MessageQuery {
+  uids?: NumberSet;
+  /** Positions in UID order (IMAP message sequence numbers) at the time of the call. */
+  sequences?: NumberSet;
+  /** Only records whose MODSEQ is greater (CONDSTORE CHANGEDSINCE). */
+  changedSince?: number;
+  withStructure?: boolean;
+}
+
+export interface FlagUpdate {
+  mode: 'add' | 'remove' | 'replace';
+  flags: readonly string[];
+  /** CONDSTORE UNCHANGEDSINCE: records with a greater MODSEQ are left alone and reported. */
+  unchangedSince?: number;
+}
+
+export interface FlagUpdateResult {
+  modseq: number;
+  updated: { uid: number; flags: string[]; modseq: number }[];
+  /** UIDs not changed because their MODSEQ was above UNCHANGEDSINCE. */
+  failed: number[];
+}
+
+export interface CopyResult {
+  uidValidity: number;
+  /** Source UID → destination UID, in source UID order (UIDPLUS COPYUID). */
+  pairs: { source: number; destination: number }[];
+}
+
+export interface ExpungeResult {
+  modseq: number;
+  uids: number[];
+}
+
+export type ChangeKind = 'append' | 'flags' | 'expunge' | 'mailbox-create' | 'mailbox-rename' | 'mailbox-delete' | 'mailbox-subscribe';
+
+export interface Change {
+  modseq: number;
+  mailboxId: string;
+  kind: ChangeKind;
+  uid: number | null;
+}
+
+export type ChangeListener = (change: Change) => void;
+
+export interface QuotaUsage {
+  storage: { used: number; limit: number | null };
+  messages: { used: number; limit: number | null };
+}
+
+export interface AccountStore {
+  readonly login: string;
+
+  listMailboxes(): Promise<MailboxInfo[]>;
+  getMailbox(name: string): Promise<MailboxInfo>;
+  getMailboxById(id: string): Promise<MailboxInfo>;
+  createMailbox(name: string, options?: { specialUse?: string }): Promise<MailboxInfo>;
+  renameMailbox(from: string, to: string): Promise<void>;
+  deleteMailbox(name: string): Promise<void>;
+  setSubscribed(name: string, subscribed: boolean): Promise<void>;
+  /** Subscribed names, including ones whose mailbox no longer exists (LSUB, LIST SUBSCRIBED). */
+  listSubscriptions(): Promise<string[]>;
+
+  append(mailboxName: string, source: MessageSource, options?: AppendOptions): Promise<AppendResult>;
+  fetch(mailboxId: string, query: MessageQuery): Promise<MessageRecord[]>;
+  /** The message's bytes, verified against their hash before they are returned. */
+  readMessage(mailboxId: string, uid: number): Promise<Buffer>;
+  /** A stream of the message's bytes; it errors rather than end on bytes that fail verification. */
+  openMessage(mailboxId: string, uid: number): Promise<Readable>;
+  updateFlags(mailboxId: string, uids: NumberSet, update: FlagUpdate): Promise<FlagUpdateResult>;
+  copy(mailboxId: string, uids: NumberSet, destinationName: string): Promise<CopyResult>;
+  move(mailboxId: string, uids: NumberSet, destinationName: string): Promise<CopyResult & ExpungeResult>;
+  /** Removes the messages flagged \Deleted (only those among `uids`, when given). */
+  expunge(mailboxId: string, uids?: NumberSet): Promise<ExpungeResult>;
+  /** The change log for one mailbox (or all of them), after `modseq`, oldest first. */
+  changesSince(mailboxId: string | null, modseq: number): Promise<Change[]>;
+  quota(): Promise<QuotaUsage>;
+  /** Calls `listener` after every committed change in this account; returns an unsubscribe. */
+  watch(listener: ChangeListener): () => void;
+}
+
+export interface DomainInfo {
+  name: string;
+}
+
+export interface AccountInfo {
+  login: string;
+  addresses: string[];
+  quotaBytes: number | null;
+  quotaMessages: number | null;
+  usedBytes: number;
+  usedMessages: number;
+}
+
+export interface AliasInfo {
+  address: string;
+  login: string;
+}
+
+export interface UndeleteOptions {
+  /** Only messages expunged from the mailbox with this name. */
+  mailbox?: string;
+  /** Only messages expunged at or after this moment. */
+  since?: Date;
+}
+
+export interface GarbageReport {
+  expiredExpunges: number;
+  blobsRemoved: number;
+  bytesRemoved: number;
+}
+
+/** Administration: what the CLI and (later) the admin API do. Never reachable from a mail protocol. */
+export interface StoreAdmin {
+  addDomain(name: string): Promise<void>;
+  listDomains(): Promise<DomainInfo[]>;
+  addAccount(login: string, passwordHash: string, options?: { quotaBytes?: number | null; quotaMessages?: number | null }): Promise<void>;
+  listAccounts(): Promise<AccountInfo[]>;
+  setPasswordHash(login: string, passwordHash: string): Promise<void>;
+  setQuota(login: string, quota: { quotaBytes?: number | null; quotaMessages?: number | null }): Promise<void>;
+  deleteAccount(login: string): Promise<void>;
+  /** The stored password hash, for auth/ to verify; null when there is no such account. */
+  getPasswordHash(login: string): Promise<string | null>;
+  addAlias(address: string, login: string): Promise<void>;
+  listAliases(): Promise<AliasInfo[]>;
+  deleteAlias(address: string): Promise<void>;
+  /** The account an address (primary or alias) delivers to, or null. */
+  resolveAddress(address: string): Promise<string | null>;
+  /** Brings expunged messages still within the retention window back, with new UIDs. */
+  undelete(login: string, options?: UndeleteOptions): Promise<{ restored: number }>;
+  /** Drops retained expunges older than the window and blobs no record references. */
+  collectGarbage(now?: Date): Promise<GarbageReport>;
+}
+
+export interface MailStore {
+  readonly admin: StoreAdmin;
+  /** The handle for one account; auth/ hands it to protocol code after a login. */
+  account(login: string): Promise<AccountStore>;
+  close(): Promise<void>;
+}
