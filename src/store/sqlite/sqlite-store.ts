@@ -8,6 +8,7 @@ import { decodeFlags } from '../flags.js';
 import { normalizeMailboxName, parentNames } from '../mailbox-name.js';
 import type { AccountInfo, AccountStore, AliasInfo, DomainInfo, GarbageReport, MailStore, StoreAdmin, UndeleteOptions } from '../types.js';
 import { SqliteAccountStore } from './account-store.js';
+import { findInconsistencies, type Inconsistency } from './consistency.js';
 import { StoreContext } from './context.js';
 import { openDatabase } from './database.js';
 import { GroupCommit } from './group-commit.js';
@@ -46,6 +47,12 @@ export class SqliteMailStore implements MailStore {
     const row = this.context.ledger.sql('SELECT id, login FROM accounts WHERE login = ?').get(login.trim()) as Pick<AccountRow, 'id' | 'login'> | undefined;
     if (!row) throw new NotFound(`there is no account ${JSON.stringify(login)}`);
     return new SqliteAccountStore(this.context, row.id, row.login);
+  }
+
+  /** Every stored derived value that disagrees with its recomputation (empty when all is well). */
+  async checkConsistency(): Promise<Inconsistency[]> {
+    await this.context.commit.idle();
+    return findInconsistencies(this.context);
   }
 
   async close(): Promise<void> {
