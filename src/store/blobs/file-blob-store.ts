@@ -197,6 +197,9 @@ export function sha256(bytes: Buffer | string): string {
 }
 
 async function hashFile(file: string): Promise<string> {
+  // Most mail is small: one read beats a stream's per-file set-up by far.
+  const { size } = await fs.stat(file);
+  if (size <= wholeReadLimit) return sha256(await fs.readFile(file));
   const hasher = createHash('sha256');
   for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) hasher.update(chunk as Buffer);
   return hasher.digest('hex');
