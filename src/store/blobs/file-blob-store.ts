@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { syncDirectory } from '../../durable-files.js';
 import { Readable } from 'node:stream';
 import { IntegrityError, MessageTooLarge } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -222,11 +223,3 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-export async function syncDirectory(directory: string): Promise<void> {
-  const handle = await fs.open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
