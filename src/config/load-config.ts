@@ -19,7 +19,7 @@ export interface LoadedConfig {
  *   ./postkeep.toml if present, else built-in defaults.
  */
 export function loadConfig(file?: string, environment: NodeJS.ProcessEnv = process.env): LoadedConfig {
-  const chosen = file ?? environment.POSTKEEP_CONFIG ?? (fs.existsSync(defaultConfigFile) ? defaultConfigFile : null);
+  const chosen = file || environment.POSTKEEP_CONFIG || (fs.existsSync(defaultConfigFile) ? defaultConfigFile : null);
   let raw: Record<string, unknown> = {};
   if (chosen !== null) {
     let text: string;

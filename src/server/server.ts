@@ -16,8 +16,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const store = await openStore({ dataDir: config.dataDir, log, retentionDays: config.store.retentionDays });
   const tls = await ensureCertificate({ dataDir: config.dataDir, hostname: config.hostname, certFile: config.tls.certFile, keyFile: config.tls.keyFile, log });
   const collect = () => store.admin.collectGarbage().catch((error) => log.error('store.garbage_collection_failed', { error: String(error) }));
+  // Not unref'd: until stop(), this timer is (also) what keeps the process alive.
   const timer = setInterval(collect, config.store.garbageCollectionHours * 3_600_000);
-  timer.unref();
   log.info('server.started', { dataDir: config.dataDir, hostname: config.hostname, pid: process.pid });
   let stopped = false;
   return {
