@@ -200,9 +200,26 @@ export interface StoreAdmin {
   collectGarbage(now?: Date): Promise<GarbageReport>;
 }
 
+export interface DeliveryRecipient {
+  /** The account's login (resolve addresses and aliases with admin.resolveAddress first). */
+  login: string;
+  /** Default INBOX; a mailbox that does not exist (any more) falls back to INBOX. */
+  mailbox?: string;
+}
+
+export type DeliveryOutcome =
+  | ({ login: string; delivered: true } & AppendResult)
+  | { login: string; delivered: false; error: Error };
+
 export interface MailStore {
   readonly admin: StoreAdmin;
   /** The handle for one account; auth/ hands it to protocol code after a login. */
   account(login: string): Promise<AccountStore>;
+  /**
+   * Local delivery (SMTP): the bytes are streamed into one blob, parsed once, and
+   * recorded for every recipient in one durable commit. Each recipient succeeds or
+   * fails on its own (an over-quota one does not stop the others).
+   */
+  deliver(source: MessageSource, recipients: readonly DeliveryRecipient[], options?: { internalDate?: Date; maxSize?: number }): Promise<DeliveryOutcome[]>;
   close(): Promise<void>;
 }

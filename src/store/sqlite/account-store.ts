@@ -2,7 +2,7 @@
 // the account this handle was made for).
 import type { Readable } from 'node:stream';
 import { AlreadyExists, InvalidInput, NotFound } from '../../errors.js';
-import { createStructureParser, type MessageStructure } from '../../mime/structure.js';
+import type { MessageStructure } from '../../mime/structure.js';
 import { applyFlagUpdate, decodeFlags, normalizeFlags } from '../flags.js';
 import { defaultMailboxes, normalizeMailboxName, normalizeSpecialUse, parentNames, separator } from '../mailbox-name.js';
 import { resolveSet } from '../number-set.js';
@@ -26,6 +26,7 @@ import type {
 } from '../types.js';
 import type { StoreContext } from './context.js';
 import { newObjectId } from './ledger.js';
+import { checkedDate, storeBlob, type StoredBlob } from './store-blob.js';
 import { toMailboxInfo, toMessageRecord, type MailboxRow, type MessageRow } from './rows.js';
 
 export class SqliteAccountStore implements AccountStore {
@@ -131,29 +132,22 @@ export class SqliteAccountStore implements AccountStore {
   async append(mailboxName: string, source: MessageSource, options: AppendOptions = {}): Promise<AppendResult> {
     const mailbox = this.ledger.mailboxByName(this.accountId, normalizeMailboxName(mailboxName));
     const flags = normalizeFlags(options.flags ?? []);
-    const internalDate = (options.internalDate ?? new Date()).getTime();
-    if (!Number.isFinite(internalDate)) throw new InvalidInput('the internal date is not a valid date');
-    const parser = createStructureParser();
-    const written = await this.context.blobs.write(source, (chunk) => parser.write(chunk), options.maxSize);
-    this.context.holdBlob(written.hash);
-    try {
-      const structure = await parser.finish();
-      return await this.context.write(() => {
-        const target = this.ledger.mailboxById(this.accountId, mailbox.object_id);
-        this.ledger.checkQuota(this.accountId, written.size, 1);
-        this.ensureBlobRow(written.hash, written.size, structure);
-        const modseq = this.ledger.nextModseq(this.accountId);
-        const threadId = this.threadFor(structure);
-        const emailId = newObjectId('E');
-        const row = this.ledger.insertMessage(target, { blobHash: written.hash, size: written.size, internalDate, flags, emailId, threadId }, modseq, Date.now());
-        return { mailboxId: target.object_id, uidValidity: target.uidvalidity, uid: row.uid, modseq, emailId, threadId, blobHash: written.hash, size: written.size };
-      }, written.directoryToSync ? [written.directoryToSync] : []);
-    } catch (error) {
-      await this.dropUnreferencedBlob(written.hash);
-      throw error;
-    } finally {
-      this.context.releaseBlob(written.hash);
-    }
+    const internalDate = checkedDate(options.internalDate);
+    return storeBlob(this.context, source, options.maxSize, (blob) =>
+      this.context.write(() => this.insertAppended(mailbox.object_id, blob, flags, internalDate), blob.directoryToSync ? [blob.directoryToSync] : []),
+    );
+  }
+
+  /** Records a stored blob as a new message (inside a transaction): quota, blob row, MODSEQ, THREADID, UID. */
+  insertAppended(mailboxObjectId: string, blob: StoredBlob, flags: readonly string[], internalDate: number): AppendResult {
+    const target = this.ledger.mailboxById(this.accountId, mailboxObjectId);
+    this.ledger.checkQuota(this.accountId, blob.size, 1);
+    this.ensureBlobRow(blob.hash, blob.size, blob.structure);
+    const modseq = this.ledger.nextModseq(this.accountId);
+    const threadId = this.threadFor(blob.structure);
+    const emailId = newObjectId('E');
+    const row = this.ledger.insertMessage(target, { blobHash: blob.hash, size: blob.size, internalDate, flags, emailId, threadId }, modseq, Date.now());
+    return { mailboxId: target.object_id, uidValidity: target.uidvalidity, uid: row.uid, modseq, emailId, threadId, blobHash: blob.hash, size: blob.size };
   }
 
   async fetch(mailboxId: string, query: MessageQuery): Promise<MessageRecord[]> {
@@ -388,13 +382,6 @@ export class SqliteAccountStore implements AccountStore {
     const remember = this.ledger.sql('INSERT OR IGNORE INTO thread_references (account_id, message_id, thread_id) VALUES (?, ?, ?)');
     for (const messageId of related.slice(0, 100)) remember.run(this.accountId, messageId, threadId);
     return threadId;
-  }
-
-  /** After a failed append: a freshly written blob file that no row references is removed again. */
-  private async dropUnreferencedBlob(hash: string): Promise<void> {
-    if ((this.context.blobsInFlight.get(hash) ?? 0) > 1) return;
-    const row = this.ledger.sql('SELECT 1 FROM blobs WHERE hash = ?').get(hash);
-    if (!row) await this.context.blobs.remove(hash);
   }
 
   private isSubscribed(name: string): boolean {

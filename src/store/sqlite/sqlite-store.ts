@@ -6,7 +6,8 @@ import { FileBlobStore } from '../blobs/file-blob-store.js';
 import { ChangeNotifier } from '../change-notifier.js';
 import { decodeFlags } from '../flags.js';
 import { normalizeMailboxName, parentNames } from '../mailbox-name.js';
-import type { AccountInfo, AccountStore, AliasInfo, DomainInfo, GarbageReport, MailStore, StoreAdmin, UndeleteOptions } from '../types.js';
+import type { AccountInfo, AliasInfo, DeliveryOutcome, DeliveryRecipient, DomainInfo, GarbageReport, MailStore, MessageSource, StoreAdmin, UndeleteOptions } from '../types.js';
+import { checkedDate, storeBlob } from './store-blob.js';
 import { SqliteAccountStore } from './account-store.js';
 import { findInconsistencies, type Inconsistency } from './consistency.js';
 import { StoreContext } from './context.js';
@@ -49,6 +50,56 @@ export class SqliteMailStore implements MailStore {
     return new SqliteAccountStore(this.context, row.id, row.login);
   }
 
+  async deliver(source: MessageSource, recipients: readonly DeliveryRecipient[], options: { internalDate?: Date; maxSize?: number } = {}): Promise<DeliveryOutcome[]> {
+    const internalDate = checkedDate(options.internalDate);
+    const targets = await Promise.all(
+      recipients.map(async (recipient) => {
+        try {
+          const account = await this.account(recipient.login);
+          const mailbox = account.findMailbox(normalizeMailboxName(recipient.mailbox ?? 'INBOX')) ?? account.findMailbox('INBOX')!;
+          return { recipient, account, mailbox };
+        } catch (error) {
+          return { recipient, error: error as Error };
+        }
+      }),
+    );
+    try {
+      return await this.deliverBlob(source, targets, internalDate, options.maxSize);
+    } catch (error) {
+      if (error instanceof NobodyTookIt) return error.outcomes;
+      throw error;
+    }
+  }
+
+  private deliverBlob(
+    source: MessageSource,
+    targets: ({ recipient: DeliveryRecipient; account: SqliteAccountStore; mailbox: MailboxRow } | { recipient: DeliveryRecipient; error: Error })[],
+    internalDate: number,
+    maxSize: number | undefined,
+  ): Promise<DeliveryOutcome[]> {
+    return storeBlob(this.context, source, maxSize, async (blob) => {
+      const outcomes = await this.context.write(
+        () =>
+          targets.map((target): DeliveryOutcome => {
+            if (!('account' in target)) return { login: target.recipient.login, delivered: false, error: target.error };
+            const changesBefore = this.context.ledger.changes.length;
+            try {
+              // A savepoint per recipient: one refusal leaves the others' records in place.
+              const result = this.context.db.transaction(() => target.account.insertAppended(target.mailbox.object_id, blob, [], internalDate))();
+              return { login: target.account.login, delivered: true, ...result };
+            } catch (error) {
+              this.context.ledger.changes.length = changesBefore;
+              return { login: target.account.login, delivered: false, error: error as Error };
+            }
+          }),
+        blob.directoryToSync ? [blob.directoryToSync] : [],
+      );
+      // Nobody took it: throwing lets storeBlob remove the file again.
+      if (!outcomes.some((outcome) => outcome.delivered)) throw new NobodyTookIt(outcomes);
+      return outcomes;
+    });
+  }
+
   /** Every stored derived value that disagrees with its recomputation (empty when all is well). */
   async checkConsistency(): Promise<Inconsistency[]> {
     await this.context.commit.idle();
@@ -58,6 +109,13 @@ export class SqliteMailStore implements MailStore {
   async close(): Promise<void> {
     await this.context.commit.idle();
     this.context.db.close();
+  }
+}
+
+/** Carries the outcomes of a delivery every recipient refused, past storeBlob's clean-up. */
+class NobodyTookIt extends Error {
+  constructor(readonly outcomes: DeliveryOutcome[]) {
+    super('no recipient accepted the message');
   }
 }
 
