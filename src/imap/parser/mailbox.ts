@@ -1,0 +1,31 @@
+// Mailbox names and LIST patterns (RFC 9051 §5.1, §9 `mailbox`, `list-mailbox`).
+import { decodeModifiedUtf7 } from '../../transfer/modified-utf7.js';
+import { decodeUtf8, isAtomChar, type Cursor } from './cursor.js';
+import { ParseError } from './parse-error.js';
+import type { ParseOptions } from './types.js';
+
+function toName(bytes: Buffer, options: ParseOptions, what: string): string {
+  if (options.utf8) return decodeUtf8(bytes, what);
+  // RFC 3501 §5.1.3: without UTF8=ACCEPT names travel as 7-bit modified UTF-7.
+  for (const byte of bytes) {
+    if (byte >= 0x80) throw new ParseError('mailbox-name', `${what} has 8-bit characters; use modified UTF-7 or ENABLE UTF8=ACCEPT`);
+  }
+  const decoded = decodeModifiedUtf7(bytes.toString('latin1'));
+  if (decoded === null) throw new ParseError('mailbox-name', `${what} is not valid modified UTF-7`);
+  return decoded;
+}
+
+/** mailbox = "INBOX" / astring; INBOX in any case is INBOX (RFC 9051 §5.1). */
+export function readMailbox(cursor: Cursor, options: ParseOptions, what = 'mailbox name'): string {
+  const name = toName(cursor.astringBytes(what), options, what);
+  return name.toUpperCase() === 'INBOX' ? 'INBOX' : name;
+}
+
+/** list-mailbox = 1*list-char / string, where list-char adds `%`, `*` and `]` to ATOM-CHAR. */
+export function readListMailbox(cursor: Cursor, options: ParseOptions): string {
+  const byte = cursor.peek();
+  if (byte === 0x22 || cursor.atLiteral()) return toName(cursor.stringBytes('mailbox pattern'), options, 'mailbox pattern');
+  const text = cursor.run((value) => isAtomChar(value) || value === 0x25 || value === 0x2a || value === 0x5d);
+  if (text === '') throw new ParseError('syntax', `expected a mailbox pattern instead of ${cursor.describe()}`);
+  return toName(Buffer.from(text, 'latin1'), options, 'mailbox pattern');
+}
