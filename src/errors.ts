@@ -62,3 +62,10 @@ export class MessageTooLarge extends PostkeepError {
     super('message.too_large', `message larger than the limit of ${limit} bytes`);
   }
 }
+
+/** The SQLite file itself is damaged (integrity_check fails, or it cannot be read): only a backup helps. */
+export class DatabaseDamaged extends PostkeepError {
+  constructor(message: string) {
+    super('integrity.database_damaged', message);
+  }
+}

@@ -1,7 +1,11 @@
 // The `postkeep` command.
 import { Command } from 'commander';
 import { registerAlias } from './commands/alias.js';
+import { registerAudit } from './commands/audit.js';
+import { registerBackup } from './commands/backup.js';
 import { registerDomain } from './commands/domain.js';
+import { registerDkim } from './commands/dkim.js';
+import { registerQueue } from './commands/queue.js';
 import { registerStart } from './commands/start.js';
 import { registerTransfer } from './commands/transfer.js';
 import { registerUndelete } from './commands/undelete.js';
@@ -19,5 +23,9 @@ registerDomain(program);
 registerAlias(program);
 registerTransfer(program);
 registerUndelete(program);
+registerDkim(program);
+registerQueue(program);
+registerAudit(program);
+registerBackup(program);
 
 await program.parseAsync(process.argv);

@@ -26,7 +26,13 @@ export function commandConfig(options: GlobalOptions): { config: Config; log: Lo
 /** Opens the store, runs `work`, always closes the store. */
 export async function withStore<T>(options: GlobalOptions, work: (session: CommandSession) => Promise<T>): Promise<T> {
   const { config, log } = commandConfig(options);
-  const store = await openStore({ dataDir: config.dataDir, log, retentionDays: config.store.retentionDays });
+  const store = await openStore({
+    dataDir: config.dataDir,
+    log,
+    retentionDays: config.store.retentionDays,
+    blobMirrors: config.store.blobMirrors,
+    acknowledgeAfterCopies: config.store.acknowledgeAfterCopies,
+  });
   try {
     return await work({ config, log, store });
   } finally {

@@ -46,6 +46,13 @@ export function loadConfig(file?: string, environment: NodeJS.ProcessEnv = proce
   config.dataDir = path.resolve(environment.POSTKEEP_DATA ? process.cwd() : base, config.dataDir);
   if (config.tls.certFile) config.tls.certFile = path.resolve(base, config.tls.certFile);
   if (config.tls.keyFile) config.tls.keyFile = path.resolve(base, config.tls.keyFile);
+  config.store.blobMirrors = config.store.blobMirrors.map((directory) => path.resolve(base, directory));
+  const copies = config.store.blobMirrors.length + 1;
+  if (config.store.acknowledgeAfterCopies !== undefined && config.store.acknowledgeAfterCopies > copies) {
+    throw new ConfigError(
+      `${chosen ?? 'the configuration'} is invalid: store.acknowledgeAfterCopies is ${config.store.acknowledgeAfterCopies}, but there are only ${copies} copies (the data folder and ${copies - 1} store.blobMirrors)`,
+    );
+  }
   if (Boolean(config.tls.certFile) !== Boolean(config.tls.keyFile)) {
     throw new ConfigError(`${chosen ?? 'the configuration'} is invalid: tls.certFile and tls.keyFile must be given together`);
   }

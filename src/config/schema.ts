@@ -2,6 +2,20 @@
 // configuration reference mirrors this file.
 import { z } from 'zod';
 
+/** One SMTP listener: loopback and an unprivileged port by default; port 0 picks a free one. */
+function listener(port: number, greetingDelayMilliseconds: number) {
+  return z
+    .object({
+      enabled: z.boolean().default(true),
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(port),
+      /** Wait before the 220 banner, to catch clients that talk first (spam bots); 0 greets at once. */
+      greetingDelayMilliseconds: z.number().int().min(0).max(30_000).default(greetingDelayMilliseconds),
+    })
+    .strict()
+    .prefault({});
+}
+
 export const configSchema = z
   .object({
     /** Where the database, blobs and TLS files live. */
@@ -20,6 +34,84 @@ export const configSchema = z
         retentionDays: z.number().min(0).max(3650).default(7),
         /** Hours between garbage collection runs inside the server. */
         garbageCollectionHours: z.number().positive().max(24 * 30).default(6),
+        /** More blob directories (e.g. on a second disk) that each keep a copy of every message. */
+        blobMirrors: z.array(z.string().min(1)).default([]),
+        /** Durable copies (the data folder's included) before a write is acknowledged; absent means all. */
+        acknowledgeAfterCopies: z.number().int().min(1).optional(),
+        /** Days over which the background scrub re-verifies every blob once; 0 turns it off. */
+        scrubDays: z.number().min(0).max(365).default(7),
+        /** The scrub's read budget in MB/s, so it never starves the mail it protects. */
+        scrubMegabytesPerSecond: z.number().positive().max(10_000).default(20),
+      })
+      .strict()
+      .prefault({}),
+    smtp: z
+      .object({
+        /** Inbound MX: mail for local addresses from anyone (production: port 25). */
+        mx: listener(2525, 100),
+        /** Submission with STARTTLS required before AUTH (production: port 587). */
+        submission: listener(2587, 0),
+        /** Submission over implicit TLS (production: port 465). */
+        submissions: listener(2465, 0),
+        /** Largest message accepted, in bytes (announced with SIZE, RFC 1870). */
+        maxMessageSize: z.number().int().positive().default(50 * 1024 * 1024),
+        /** Recipients per message; more are answered 452 4.5.3. */
+        maxRecipients: z.number().int().positive().max(10_000).default(100),
+        /** A message with more Received headers than this is a loop and is refused (554 5.4.6). */
+        maxReceivedHeaders: z.number().int().positive().max(500).default(30),
+        /** Concurrent connections over all listeners. */
+        maxConnections: z.number().int().positive().default(1000),
+        /** Concurrent connections from one IP address; more are answered 421 4.7.0. */
+        maxConnectionsPerIp: z.number().int().positive().default(20),
+        /** Messages (MAIL FROM) from one IP address per minute; more are answered 450 4.7.1. */
+        maxMessagesPerIpPerMinute: z.number().int().positive().default(600),
+        /** Seconds of client silence before the connection is closed. */
+        idleTimeoutSeconds: z.number().int().positive().max(3600).default(300),
+        /** Look up the client's host name (PTR) before the greeting; the lookup can delay the banner up to 1.5 s. */
+        reverseLookup: z.boolean().default(false),
+        /** Verify SPF, DKIM, DMARC and ARC on the MX and write an Authentication-Results header. */
+        verifyAuthentication: z.boolean().default(true),
+        /** What a DMARC failure under p=reject does: refuse at DATA (550 5.7.1) or deliver to Junk. */
+        dmarcReject: z.enum(['reject', 'junk']).default('reject'),
+      })
+      .strict()
+      .prefault({}),
+    outbound: z
+      .object({
+        /** The TCP port of remote MX hosts (25; tests point it at a loopback server). */
+        port: z.number().int().min(1).max(65535).default(25),
+        /** Hours a message keeps being retried before it bounces (RFC 5321 §4.5.4.1 suggests 4-5 days). */
+        maxAgeHours: z.number().positive().max(24 * 30).default(120),
+        /** Seconds before the first retry; each later one waits twice as long, up to retryMaxSeconds. */
+        retryBaseSeconds: z.number().positive().default(300),
+        retryMaxSeconds: z.number().positive().default(4 * 3600),
+        /** Remote deliveries running at the same time. */
+        concurrency: z.number().int().positive().max(200).default(10),
+        /** Seconds to wait for a remote server's connection, greeting or reply. */
+        timeoutSeconds: z.number().positive().max(3600).default(120),
+      })
+      .strict()
+      .prefault({}),
+    imap: z
+      .object({
+        enabled: z.boolean().default(true),
+        host: z.string().min(1).default('127.0.0.1'),
+        /** IMAP with STARTTLS (production: 143); 0 picks a free port. */
+        port: z.number().int().min(0).max(65535).default(1143),
+        /** IMAP over implicit TLS (production: 993); 0 picks a free port. */
+        tlsPort: z.number().int().min(0).max(65535).default(1993),
+        /** Longest command line in bytes. */
+        lineLimit: z.number().int().min(1024).default(64 * 1024),
+        /** Largest literal outside APPEND, in bytes. */
+        literalLimit: z.number().int().min(1024).default(64 * 1024),
+        /** Largest message APPEND accepts (announced as APPENDLIMIT, RFC 7889). */
+        appendLimit: z.number().int().positive().default(64 * 1024 * 1024),
+        /** Seconds without a command before the server logs the client out (RFC 9051: at least 1800). */
+        autologoutSeconds: z.number().int().min(60).default(30 * 60),
+        maxConnections: z.number().int().positive().default(10_000),
+        maxConnectionsPerIp: z.number().int().positive().default(50),
+        /** Allow LOGIN and AUTHENTICATE without TLS from loopback addresses only. */
+        allowPlaintextOnLoopback: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

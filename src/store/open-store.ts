@@ -8,6 +8,8 @@ export interface StoreOptions {
   log: Logger;
   retentionDays?: number;
   groupCommit?: boolean;
+  blobMirrors?: readonly string[];
+  acknowledgeAfterCopies?: number;
 }
 
 export async function openStore(options: StoreOptions): Promise<SqliteMailStore> {

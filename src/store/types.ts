@@ -211,6 +211,70 @@ export type DeliveryOutcome =
   | ({ login: string; delivered: true } & AppendResult)
   | { login: string; delivered: false; error: Error };
 
+export type OutboundRecipientState = 'queued' | 'sent' | 'failed';
+
+export interface OutboundRecipient {
+  address: string;
+  domain: string;
+  state: OutboundRecipientState;
+  attempts: number;
+  nextAttemptAt: Date;
+  /** The last remote reply or connection error, for `queue list` and the DSN. */
+  lastError: string | null;
+}
+
+export interface OutboundMessage {
+  id: number;
+  /** The envelope sender; empty for the null sender `<>`. */
+  sender: string;
+  size: number;
+  createdAt: Date;
+  /** After this moment a recipient still queued fails and bounces (RFC 5321 §4.5.4.1). */
+  expiresAt: Date;
+  recipients: OutboundRecipient[];
+}
+
+/** What one delivery attempt did for one recipient. */
+export type OutboundAttempt =
+  | { address: string; outcome: 'sent' }
+  | { address: string; outcome: 'deferred'; error: string; nextAttemptAt: Date }
+  | { address: string; outcome: 'failed'; error: string };
+
+/**
+ * The outbound queue (SMTP relay). Everything here is durable when the promise
+ * resolves: `enqueue` before the submission's 250, `recordAttempt` after the remote
+ * server's reply. A crash between a remote 250 and `recordAttempt` resends the
+ * message (at-least-once); nothing else can lose or repeat one.
+ */
+export interface OutboundQueue {
+  enqueue(source: MessageSource, envelope: { sender: string; recipients: readonly string[] }, options: { expiresAt: Date; maxSize?: number }): Promise<OutboundMessage>;
+  /** Messages with at least one queued recipient whose next attempt is due, oldest first. */
+  due(now: Date, limit: number): Promise<OutboundMessage[]>;
+  get(id: number): Promise<OutboundMessage | null>;
+  list(): Promise<OutboundMessage[]>;
+  /** The message's bytes, verified against their hash while they stream. */
+  open(id: number): Promise<Readable>;
+  recordAttempt(id: number, attempts: readonly OutboundAttempt[]): Promise<void>;
+  /** Makes the queued recipients of one message (or of all) due now; returns how many. */
+  retry(id?: number): Promise<number>;
+  /** Drops a message and its file; false when there was no such message. */
+  remove(id: number): Promise<boolean>;
+}
+
+export interface DkimKey {
+  domain: string;
+  selector: string;
+  /** PEM (PKCS#8). */
+  privateKey: string;
+}
+
+export interface DkimKeyStore {
+  get(domain: string): Promise<DkimKey | null>;
+  /** Replaces any key the domain had. */
+  set(key: DkimKey): Promise<void>;
+  list(): Promise<DkimKey[]>;
+}
+
 export interface MailStore {
   readonly admin: StoreAdmin;
   /** The handle for one account; auth/ hands it to protocol code after a login. */
@@ -221,5 +285,7 @@ export interface MailStore {
    * fails on its own (an over-quota one does not stop the others).
    */
   deliver(source: MessageSource, recipients: readonly DeliveryRecipient[], options?: { internalDate?: Date; maxSize?: number }): Promise<DeliveryOutcome[]>;
+  readonly outbound: OutboundQueue;
+  readonly dkimKeys: DkimKeyStore;
   close(): Promise<void>;
 }

@@ -14,6 +14,10 @@ export function registerStart(program: Command): void {
         const server = await startServer(config, log);
         const accounts = await server.store.admin.listAccounts();
         process.stdout.write(`Postkeep is running. Data: ${config.dataDir}\nTLS certificate: ${server.tls.certFile}${server.tls.selfSigned ? ' (self-signed)' : ''}\n`);
+        const smtp = server.smtp.listeners;
+        const where = (role: keyof typeof smtp, note: string) => (smtp[role] ? [`${role} ${smtp[role].address}:${smtp[role].port}${note}`] : []);
+        const listening = [...where('mx', ''), ...where('submission', ' (STARTTLS)'), ...where('submissions', ' (TLS)')];
+        if (listening.length > 0) process.stdout.write(`SMTP: ${listening.join(', ')}\n`);
         if (accounts.length === 0) {
           process.stdout.write(
             'No users yet. Add the first one with:\n  npx postkeep domain add example.com\n  npx postkeep user add alice@example.com\n',

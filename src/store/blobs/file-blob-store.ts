@@ -23,13 +23,41 @@ const wholeReadLimit = 8 * 1024 * 1024;
 
 const hashPattern = /^[0-9a-f]{64}$/;
 
+/** An open file as the write path uses it: the narrow part of fs.FileHandle it needs. */
+export interface BlobFile {
+  write(buffer: Buffer, offset: number, length: number): Promise<{ bytesWritten: number }>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The file-system calls a blob write makes. Fault-injection tests swap in one that
+ * fails with ENOSPC or EIO at a chosen call, instead of patching node:fs for everyone.
+ */
+export interface BlobFileSystem {
+  open(file: string, flags: string, mode: number): Promise<BlobFile>;
+  rename(from: string, to: string): Promise<void>;
+  syncDirectory(directory: string): Promise<void>;
+}
+
+export const nodeBlobFileSystem: BlobFileSystem = {
+  open: (file, flags, mode) => fs.open(file, flags, mode),
+  rename: (from, to) => fs.rename(from, to),
+  syncDirectory,
+};
+
+/** What re-hashing one blob found, without side effects (audit reports, it does not quarantine by itself). */
+export type BlobState = 'good' | 'missing' | 'mismatch';
+
 export class FileBlobStore {
   readonly root: string;
   private readonly temporaryDirectory: string;
   private readonly quarantineDirectory: string;
   private readonly knownDirectories = new Set<string>();
+  /** Replaceable so fault-injection tests can make a write fail at the file-system call. */
+  fileSystem: BlobFileSystem = nodeBlobFileSystem;
 
-  constructor(root: string, private readonly log: Logger) {
+  constructor(root: string, protected readonly log: Logger) {
     this.root = root;
     this.temporaryDirectory = path.join(root, 'tmp');
     this.quarantineDirectory = path.join(root, 'quarantine');
@@ -59,7 +87,7 @@ export class FileBlobStore {
     const temporary = path.join(this.temporaryDirectory, `${Date.now()}-${randomBytes(8).toString('hex')}`);
     const hasher = createHash('sha256');
     let size = 0;
-    const handle = await fs.open(temporary, 'wx', 0o600);
+    const handle = await this.fileSystem.open(temporary, 'wx', 0o600);
     let renamed = false;
     try {
       const chunks: AsyncIterable<Buffer> | Buffer[] = Buffer.isBuffer(source) ? [source] : source;
@@ -82,10 +110,10 @@ export class FileBlobStore {
       if (!this.knownDirectories.has(directory)) {
         await fs.mkdir(directory, { recursive: true });
         // A new fan-out directory is itself an entry in the root that must be durable.
-        await syncDirectory(this.root);
+        await this.fileSystem.syncDirectory(this.root);
         this.knownDirectories.add(directory);
       }
-      await fs.rename(temporary, destination);
+      await this.fileSystem.rename(temporary, destination);
       renamed = true;
       return { hash, size, directoryToSync: directory };
     } finally {
@@ -98,7 +126,7 @@ export class FileBlobStore {
 
   /** One fsync per distinct directory, all in parallel: the group-commit half for files. */
   async syncDirectories(directories: Iterable<string>): Promise<void> {
-    await Promise.all([...new Set(directories)].map(syncDirectory));
+    await Promise.all([...new Set(directories)].map((directory) => this.fileSystem.syncDirectory(directory)));
   }
 
   async exists(hash: string): Promise<boolean> {
@@ -157,6 +185,63 @@ export class FileBlobStore {
     }
   }
 
+  /** Like verify, but tells a missing file from one whose bytes differ. */
+  async inspect(hash: string): Promise<BlobState> {
+    let actual: string;
+    try {
+      actual = await hashFile(this.pathOf(hash));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+      throw error;
+    }
+    return actual === hash ? 'good' : 'mismatch';
+  }
+
+  /** Moves a blob that failed verification out of the way; the path it went to, or null if there was no file. */
+  async quarantine(hash: string): Promise<string | null> {
+    const target = path.join(this.quarantineDirectory, `${hash}.${Date.now()}`);
+    try {
+      await fs.rename(this.pathOf(hash), target);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    this.log.error('integrity.blob_quarantined', { blob: hash, quarantined: target });
+    return target;
+  }
+
+  /**
+   * Puts verified bytes back under their name (temp file, fsync, rename, directory
+   * fsync): how a bad or missing copy is repaired from a good one.
+   */
+  async restore(hash: string, bytes: Buffer): Promise<void> {
+    if (sha256(bytes) !== hash) throw new IntegrityError(`the bytes offered to repair ${hash} do not match it`, hash);
+    // write() keeps a file already under the name, so a bad one must move aside first.
+    if ((await this.inspect(hash)) === 'mismatch') await this.quarantine(hash);
+    const written = await this.write(bytes);
+    if (written.directoryToSync) await this.syncDirectories([written.directoryToSync]);
+  }
+
+  /** Temp files (writes in flight, or left by a crash) with their age in milliseconds. */
+  async temporaryFiles(): Promise<{ name: string; ageMilliseconds: number }[]> {
+    const now = Date.now();
+    const found: { name: string; ageMilliseconds: number }[] = [];
+    for (const name of await fs.readdir(this.temporaryDirectory)) {
+      try {
+        const { mtimeMs } = await fs.stat(path.join(this.temporaryDirectory, name));
+        found.push({ name, ageMilliseconds: now - mtimeMs });
+      } catch {
+        // Finished (renamed) between readdir and stat: not a leftover.
+      }
+    }
+    return found;
+  }
+
+  async removeTemporary(name: string): Promise<void> {
+    if (name.includes('/') || name.includes('\\') || name === '..') throw new Error(`not a temp file name: ${name}`);
+    await fs.rm(path.join(this.temporaryDirectory, name), { force: true });
+  }
+
   async remove(hash: string): Promise<number> {
     const file = this.pathOf(hash);
     try {
@@ -206,7 +291,7 @@ async function hashFile(file: string): Promise<string> {
   return hasher.digest('hex');
 }
 
-async function writeAll(handle: fs.FileHandle, chunk: Buffer): Promise<void> {
+async function writeAll(handle: BlobFile, chunk: Buffer): Promise<void> {
   let offset = 0;
   while (offset < chunk.length) {
     const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);

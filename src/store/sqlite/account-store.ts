@@ -1,7 +1,7 @@
 // One account's view of the SQLite store (invariant 5: every query is scoped by
 // the account this handle was made for).
 import type { Readable } from 'node:stream';
-import { AlreadyExists, InvalidInput, NotFound } from '../../errors.js';
+import { AlreadyExists, IntegrityError, InvalidInput, NotFound } from '../../errors.js';
 import type { MessageStructure } from '../../mime/structure.js';
 import { applyFlagUpdate, decodeFlags, normalizeFlags } from '../flags.js';
 import { defaultMailboxes, normalizeMailboxName, normalizeSpecialUse, parentNames, separator } from '../mailbox-name.js';
@@ -353,8 +353,14 @@ export class SqliteAccountStore implements AccountStore {
 
   private blobHashOf(mailboxId: string, uid: number): string {
     const mailbox = this.ledger.mailboxById(this.accountId, mailboxId);
-    const row = this.ledger.sql('SELECT blob_hash FROM messages WHERE mailbox_id = ? AND uid = ?').get(mailbox.id, uid) as { blob_hash: string } | undefined;
+    const row = this.ledger.sql('SELECT * FROM messages WHERE mailbox_id = ? AND uid = ?').get(mailbox.id, uid) as MessageRow | undefined;
     if (!row) throw new NotFound(`there is no message with UID ${uid}`);
+    // A row edited behind the store's back could point at another message's (valid)
+    // blob: the record's own checksum is what proves these are this UID's bytes.
+    if (this.ledger.checksumOf(mailbox, row) !== row.checksum) {
+      this.context.log.error('integrity.record_mismatch', { account: this.login, mailbox: mailbox.name, uid });
+      throw new IntegrityError(`the record of UID ${uid} in ${mailbox.name} failed verification; run \`postkeep audit\``, row.blob_hash);
+    }
     return row.blob_hash;
   }
 

@@ -125,6 +125,45 @@ export const migrations: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    description: 'outbound queue (messages, recipients) and DKIM signing keys',
+    sql: `
+      -- A message waiting to leave: its bytes are a file in <dataDir>/queue named by
+      -- SHA-256, apart from the mailbox blobs so mailbox garbage collection never sees it.
+      CREATE TABLE outbound_messages (
+        id INTEGER PRIMARY KEY,
+        blob_hash TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        -- The envelope sender; empty for the null sender <> (a DSN never bounces).
+        sender TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX outbound_messages_blob ON outbound_messages(blob_hash);
+
+      CREATE TABLE outbound_recipients (
+        id INTEGER PRIMARY KEY,
+        message_id INTEGER NOT NULL REFERENCES outbound_messages(id) ON DELETE CASCADE,
+        address TEXT NOT NULL,
+        domain TEXT NOT NULL COLLATE NOCASE,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX outbound_recipients_message ON outbound_recipients(message_id);
+      CREATE INDEX outbound_recipients_due ON outbound_recipients(next_attempt_at) WHERE state = 'queued';
+
+      CREATE TABLE dkim_keys (
+        domain TEXT PRIMARY KEY COLLATE NOCASE,
+        selector TEXT NOT NULL,
+        private_key TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export const latestVersion = migrations[migrations.length - 1]!.version;

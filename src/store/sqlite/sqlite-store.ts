@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { AlreadyExists, InvalidInput, NotFound } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { FileBlobStore } from '../blobs/file-blob-store.js';
+import { MirroredBlobStore } from '../blobs/mirrored-blob-store.js';
 import { ChangeNotifier } from '../change-notifier.js';
 import { decodeFlags } from '../flags.js';
 import { normalizeMailboxName, parentNames } from '../mailbox-name.js';
@@ -14,6 +15,7 @@ import { StoreContext } from './context.js';
 import { openDatabase } from './database.js';
 import { GroupCommit } from './group-commit.js';
 import { Ledger } from './ledger.js';
+import { queueDirectoryName, SqliteDkimKeyStore, SqliteOutboundQueue } from './outbound-queue.js';
 import type { AccountRow, ExpungedRow, MailboxRow } from './rows.js';
 
 export interface SqliteStoreOptions {
@@ -23,25 +25,41 @@ export interface SqliteStoreOptions {
   retentionDays?: number;
   /** Share fsyncs between concurrent writers (default true; false is the benchmark's baseline). */
   groupCommit?: boolean;
+  /** More blob directories holding a copy of every blob (a second disk); see MirroredBlobStore. */
+  blobMirrors?: readonly string[];
+  /** Durable blob copies (the primary included) before a write is acknowledged; default all. */
+  acknowledgeAfterCopies?: number;
 }
 
 export const databaseFileName = 'postkeep.db';
 export const blobDirectoryName = 'blobs';
 
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteMailStore> {
-  const blobs = new FileBlobStore(path.join(options.dataDir, blobDirectoryName), options.log);
+  const blobRoot = path.join(options.dataDir, blobDirectoryName);
+  const blobs = options.blobMirrors?.length
+    ? new MirroredBlobStore(blobRoot, options.blobMirrors, options.log, { acknowledgeAfterCopies: options.acknowledgeAfterCopies })
+    : new FileBlobStore(blobRoot, options.log);
   await blobs.initialize();
   const db = await openDatabase(path.join(options.dataDir, databaseFileName), options.log);
   const commit = new GroupCommit(db, (directories) => blobs.syncDirectories(directories), options.groupCommit ?? true);
   const context = new StoreContext(db, blobs, commit, new Ledger(db), new ChangeNotifier(options.log), options.log, (options.retentionDays ?? 7) * 86_400_000);
-  return new SqliteMailStore(context);
+  const queueFiles = new FileBlobStore(path.join(options.dataDir, queueDirectoryName), options.log);
+  await queueFiles.initialize();
+  return new SqliteMailStore(context, queueFiles);
 }
 
 export class SqliteMailStore implements MailStore {
   readonly admin: StoreAdmin;
+  readonly outbound: SqliteOutboundQueue;
+  readonly dkimKeys: SqliteDkimKeyStore;
 
-  constructor(readonly context: StoreContext) {
+  constructor(
+    readonly context: StoreContext,
+    queueFiles: FileBlobStore,
+  ) {
     this.admin = new SqliteStoreAdmin(context, this);
+    this.outbound = new SqliteOutboundQueue(context, queueFiles);
+    this.dkimKeys = new SqliteDkimKeyStore(context);
   }
 
   async account(login: string): Promise<SqliteAccountStore> {

@@ -1,0 +1,63 @@
+// Every mailbox of a store's database with its stored digest and the digest
+// recomputed from its records (invariant 3), read straight from a database file:
+// what backup writes into its manifest and what verify, restore and compare
+// hold a copy to.
+import type Database from 'better-sqlite3';
+import { decodeFlags } from '../store/flags.js';
+import { emptyDigest, recordChecksum, xorDigest } from '../store/record-checksum.js';
+import type { MessageRow } from '../store/sqlite/rows.js';
+
+export interface MailboxSummary {
+  account: string;
+  name: string;
+  /** MAILBOXID: the same in a store and its copies, whatever the mailbox is called. */
+  id: string;
+  uidValidity: number;
+  messages: number;
+  storedDigest: string;
+  computedDigest: string;
+  /** UIDs whose fields no longer hash to their stored checksum. */
+  corruptRecords: number[];
+}
+
+export function summarizeMailboxes(database: Database.Database): MailboxSummary[] {
+  const mailboxes = database
+    .prepare('SELECT mailboxes.id AS row_id, object_id, name, uidvalidity, digest, accounts.login AS login FROM mailboxes JOIN accounts ON accounts.id = mailboxes.account_id ORDER BY login, name')
+    .all() as { row_id: number; object_id: string; name: string; uidvalidity: number; digest: string; login: string }[];
+  const records = database.prepare('SELECT * FROM messages WHERE mailbox_id = ? ORDER BY uid');
+  return mailboxes.map((mailbox) => {
+    let digest = emptyDigest;
+    let messages = 0;
+    const corruptRecords: number[] = [];
+    for (const row of records.iterate(mailbox.row_id) as IterableIterator<MessageRow>) {
+      const checksum = checksumOfRow(mailbox.object_id, row);
+      if (checksum !== row.checksum) corruptRecords.push(row.uid);
+      digest = xorDigest(digest, checksum);
+      messages++;
+    }
+    return {
+      account: mailbox.login,
+      name: mailbox.name,
+      id: mailbox.object_id,
+      uidValidity: mailbox.uidvalidity,
+      messages,
+      storedDigest: mailbox.digest,
+      computedDigest: digest,
+      corruptRecords,
+    };
+  });
+}
+
+export function checksumOfRow(mailboxObjectId: string, row: MessageRow): string {
+  return recordChecksum({
+    mailboxId: mailboxObjectId,
+    uid: row.uid,
+    blobHash: row.blob_hash,
+    flags: decodeFlags(row.flags),
+    internalDate: row.internal_date,
+    saveDate: row.save_date,
+    modseq: row.modseq,
+    emailId: row.email_id,
+    threadId: row.thread_id,
+  });
+}
