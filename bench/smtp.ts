@@ -1,0 +1,182 @@
+// `npm run bench:smtp`: durable messages per second into the store through the
+// MX, driven by Postfix's smtp-source (10 concurrent sessions reusing their
+// connections, 10 KB messages), and the same load against Postfix's smtp-sink
+// (which discards mail) as the upper bound; prints JSON with both and the ratio.
+// Each figure is the median of three trials. It also measures the banner latency
+// and connection rate with the MX's greeting delay (100 ms) and without it.
+// Everything listens on 127.0.0.1.
+// Needs /usr/sbin/smtp-source and /usr/sbin/smtp-sink (Debian package postfix;
+// the Postfix service itself is not used).
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { configSchema } from '../src/config/schema.js';
+import { createLogger } from '../src/log.js';
+import { ensureCertificate } from '../src/server/certificate.js';
+import { staticResolver } from '../src/smtp/dns-resolver.js';
+import { startSmtpService } from '../src/smtp/smtp-service.js';
+import { openStore } from '../src/store/open-store.js';
+
+const trials = 3;
+const sessions = 10;
+const messages = Number(process.env.BENCH_SMTP_MESSAGES ?? 2000);
+const bodyLength = 10 * 1024;
+const smtpSource = '/usr/sbin/smtp-source';
+const smtpSink = '/usr/sbin/smtp-sink';
+
+function runSource(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(smtpSource, ['-d', '-s', String(sessions), '-m', String(messages), '-l', String(bodyLength), '-M', 'client.example.org', '-f', 'sender@example.org', '-t', 'bench@example.com', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`smtp-source exited with ${code}: ${stderr}`));
+      resolve(messages / (Number(process.hrtime.bigint() - started) / 1e9));
+    });
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function waitForListener(port: number): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port}`);
+}
+
+async function sinkRate(): Promise<number> {
+  const port = await freePort();
+  const sink: ChildProcess = spawn(smtpSink, ['-u', os.userInfo().username === 'root' ? 'nobody' : os.userInfo().username, `127.0.0.1:${port}`, '256'], { stdio: 'ignore' });
+  try {
+    await waitForListener(port);
+    return await runSource(port);
+  } finally {
+    // Stopped by its PID: only the process this benchmark started.
+    sink.kill('SIGTERM');
+    await new Promise((resolve) => sink.once('exit', resolve));
+  }
+}
+
+async function postkeepRate(verifyAuthentication: boolean): Promise<number> {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'postkeep-bench-smtp-'));
+  const log = createLogger({ level: 'error' });
+  const store = await openStore({ dataDir, log });
+  await store.admin.addDomain('example.com');
+  await store.admin.addAccount('bench@example.com', 'x');
+  const config = configSchema.parse({ dataDir, hostname: 'mx.example.com', smtp: { mx: { port: 0 }, submission: { enabled: false }, submissions: { enabled: false }, maxMessagesPerIpPerMinute: 1_000_000, maxConnectionsPerIp: 100, verifyAuthentication } });
+  const tls = await ensureCertificate({ dataDir, hostname: 'localhost', certFile: '', keyFile: '', log });
+  const smtp = await startSmtpService(config, store, tls, log, { resolver: staticResolver({}) });
+  try {
+    const rate = await runSource(smtp.listeners.mx!.port);
+    // Every acknowledged message is in the store.
+    const stored = (await (await store.account('bench@example.com')).getMailbox('INBOX')).messages;
+    if (stored !== messages) throw new Error(`smtp-source got ${messages} acknowledgements but the INBOX holds ${stored}`);
+    return rate;
+  } finally {
+    await smtp.stop();
+    await store.close();
+    await fs.rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Connect, read the 220 banner, QUIT; milliseconds from connect to banner. */
+function greet(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const socket = net.connect(port, '127.0.0.1');
+    let text = '';
+    let latency = 0;
+    socket.on('data', (data) => {
+      text += data.toString();
+      if (latency === 0 && text.includes('\r\n')) {
+        latency = Number(process.hrtime.bigint() - started) / 1e6;
+        socket.write('QUIT\r\n');
+      }
+    });
+    socket.on('close', () => (latency > 0 ? resolve(latency) : reject(new Error(`no banner: ${text}`))));
+    socket.on('error', reject);
+  });
+}
+
+/** Banner latency (median of 20 one after another) and connections per second with 50 clients at once, for one greeting delay. */
+async function greetingFigures(greetingDelayMilliseconds: number): Promise<{ medianBannerMilliseconds: number; connectionsPerSecondWith50Clients: number; connectionsPerSecondOneClient: number }> {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'postkeep-bench-greeting-'));
+  const log = createLogger({ level: 'error' });
+  const store = await openStore({ dataDir, log });
+  const config = configSchema.parse({ dataDir, smtp: { mx: { port: 0, greetingDelayMilliseconds }, submission: { enabled: false }, submissions: { enabled: false }, maxConnectionsPerIp: 1000 } });
+  const tls = await ensureCertificate({ dataDir, hostname: 'localhost', certFile: '', keyFile: '', log });
+  const smtp = await startSmtpService(config, store, tls, log, { resolver: staticResolver({}) });
+  try {
+    const port = smtp.listeners.mx!.port;
+    const latencies: number[] = [];
+    const sequentialStarted = process.hrtime.bigint();
+    for (let index = 0; index < 20; index++) latencies.push(await greet(port));
+    const connectionsPerSecondOneClient = 20 / (Number(process.hrtime.bigint() - sequentialStarted) / 1e9);
+    latencies.sort((a, b) => a - b);
+    const total = 500;
+    let next = 0;
+    const parallelStarted = process.hrtime.bigint();
+    await Promise.all(Array.from({ length: 50 }, async () => {
+      while (next++ < total) await greet(port);
+    }));
+    const connectionsPerSecondWith50Clients = total / (Number(process.hrtime.bigint() - parallelStarted) / 1e9);
+    return {
+      medianBannerMilliseconds: Math.round(latencies[10]! * 10) / 10,
+      connectionsPerSecondWith50Clients: Math.round(connectionsPerSecondWith50Clients),
+      connectionsPerSecondOneClient: Math.round(connectionsPerSecondOneClient * 10) / 10,
+    };
+  } finally {
+    await smtp.stop();
+    await store.close();
+    await fs.rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function median(run: () => Promise<number>): Promise<number> {
+  const values: number[] = [];
+  for (let trial = 0; trial < trials; trial++) values.push(await run());
+  values.sort((a, b) => a - b);
+  return Math.round(values[Math.floor(trials / 2)]! * 10) / 10;
+}
+
+await fs.access(smtpSource).catch(() => {
+  throw new Error(`${smtpSource} is missing: install Debian's postfix package (the service need not run)`);
+});
+const greeting = { mxDefault100ms: await greetingFigures(100), noDelay: await greetingFigures(0) };
+const sink = await median(sinkRate);
+const postkeep = await median(() => postkeepRate(true));
+const postkeepWithoutAuthentication = await median(() => postkeepRate(false));
+process.stdout.write(
+  JSON.stringify(
+    {
+      load: { tool: 'smtp-source -d', sessions, messages, bodyBytes: bodyLength },
+      smtpSinkMessagesPerSecond: sink,
+      postkeepDurableMessagesPerSecond: postkeep,
+      ratio: Math.round((postkeep / sink) * 1000) / 1000,
+      postkeepWithoutSpfDkimDmarcMessagesPerSecond: postkeepWithoutAuthentication,
+      ratioWithoutSpfDkimDmarc: Math.round((postkeepWithoutAuthentication / sink) * 1000) / 1000,
+      greeting,
+    },
+    null,
+    2,
+  ) + '\n',
+);

@@ -1,0 +1,111 @@
+// The DATA stream, held while it is checked (Received loop count, SPF/DKIM/DMARC,
+// the From: of a submission) and before it is stored with new headers on top. Up
+// to `memoryLimit` bytes stay in memory; a larger message goes to a temporary file
+// as it arrives, so a 10 MB or 50 MB message is never held whole in memory. The
+// file needs no fsync: the store writes (and syncs) its own copy.
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+
+export const defaultMemoryLimit = 1024 * 1024;
+/** The header section is looked for in this many leading bytes. */
+const headerSearchLimit = 1024 * 1024;
+
+export class MessageSpool {
+  private constructor(
+    private readonly memory: Buffer | null,
+    private readonly file: string | null,
+    readonly size: number,
+    /** The leading bytes (up to 1 MB), for header checks. */
+    readonly head: Buffer,
+  ) {}
+
+  static async receive(stream: Readable, options: { directory: string; memoryLimit?: number }): Promise<MessageSpool> {
+    const memoryLimit = options.memoryLimit ?? defaultMemoryLimit;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let file: string | null = null;
+    let handle: fs.promises.FileHandle | null = null;
+    let head: Buffer | null = null;
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (handle === null) {
+          chunks.push(chunk);
+          if (size > memoryLimit) {
+            await fs.promises.mkdir(options.directory, { recursive: true });
+            file = path.join(options.directory, `${Date.now()}-${randomBytes(8).toString('hex')}.eml`);
+            handle = await fs.promises.open(file, 'wx', 0o600);
+            const buffered = Buffer.concat(chunks);
+            head = buffered.subarray(0, headerSearchLimit);
+            await handle.write(buffered);
+            chunks.length = 0;
+          }
+        } else {
+          await handle.write(chunk);
+        }
+      }
+      if (handle !== null) {
+        await handle.close();
+        handle = null;
+        return new MessageSpool(null, file, size, head!);
+      }
+      const memory = Buffer.concat(chunks);
+      return new MessageSpool(memory, null, size, memory.subarray(0, headerSearchLimit));
+    } catch (error) {
+      // Drain what is left so smtp-server can still answer the client.
+      stream.resume();
+      if (handle !== null) await handle.close().catch(() => {});
+      if (file !== null) await fs.promises.rm(file, { force: true });
+      throw error;
+    }
+  }
+
+  /** Where the header section ends (after its blank line), or 0 when none is found in the leading bytes. */
+  get headerEnd(): number {
+    const crlf = this.head.indexOf('\r\n\r\n');
+    const lf = this.head.indexOf('\n\n');
+    if (crlf >= 0 && (lf < 0 || crlf < lf)) return crlf + 4;
+    if (lf >= 0) return lf + 2;
+    return 0;
+  }
+
+  /** The header section as text (latin1 keeps every byte). */
+  headerText(): string {
+    return this.head.subarray(0, this.headerEnd).toString('latin1');
+  }
+
+  /** The bytes from `start`, as a stream of chunks. */
+  async *chunks(start = 0): AsyncGenerator<Buffer> {
+    if (this.memory !== null) {
+      yield this.memory.subarray(start);
+      return;
+    }
+    if (start >= this.size) return;
+    yield* fs.createReadStream(this.file!, { start, highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.file !== null) await fs.promises.rm(this.file, { force: true });
+  }
+}
+
+/** Header fields of a header section, unfolded: name (lower case) and raw value. */
+export function headerFields(section: string): { name: string; value: string; raw: string }[] {
+  const fields: { name: string; value: string; raw: string }[] = [];
+  const lines = section.split(/\r?\n/);
+  for (const line of lines) {
+    if (line === '') break;
+    if (/^[ \t]/.test(line) && fields.length > 0) {
+      const last = fields[fields.length - 1]!;
+      last.value += ' ' + line.trim();
+      last.raw += '\r\n' + line;
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    fields.push({ name: line.slice(0, colon).trim().toLowerCase(), value: line.slice(colon + 1).trim(), raw: line });
+  }
+  return fields;
+}

@@ -1,0 +1,92 @@
+// Starts the configured SMTP listeners (MX, submission, submissions) and the
+// outbound queue runner, and stops them again.
+import * as fs from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import type { SMTPServer } from 'smtp-server';
+import type { Config } from '../config/schema.js';
+import { PostkeepError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { MailStore } from '../store/types.js';
+import { systemResolver, type DnsResolver } from './dns-resolver.js';
+import { installGreetingDelayOption } from './greeting-delay.js';
+import { createMxServer } from './mx-server.js';
+import { QueueRunner } from './outbound/queue-runner.js';
+import { ConnectionLimit, MessageRateLimit } from './rate-limit.js';
+import type { SmtpContext } from './smtp-context.js';
+import { installEnhancedCodePassThrough } from './smtp-reply.js';
+import { createSubmissionServer } from './submission-server.js';
+
+export type ListenerRole = 'mx' | 'submission' | 'submissions';
+
+export interface SmtpService {
+  /** The bound address of each enabled listener (the real port when the config said 0). */
+  listeners: Partial<Record<ListenerRole, AddressInfo>>;
+  queue: QueueRunner;
+  stop(): Promise<void>;
+}
+
+export interface SmtpServiceOptions {
+  /** The DNS seam; the system resolver unless a test hands in a fixed zone. */
+  resolver?: DnsResolver;
+}
+
+export async function startSmtpService(config: Config, store: MailStore, tlsFiles: { certFile: string; keyFile: string }, log: Logger, options: SmtpServiceOptions = {}): Promise<SmtpService> {
+  installEnhancedCodePassThrough();
+  installGreetingDelayOption();
+  const resolver = options.resolver ?? systemResolver;
+  // DATA spool files a crash left behind were never acknowledged.
+  await fs.rm(path.join(config.dataDir, 'tmp', 'smtp'), { recursive: true, force: true });
+  const queue = new QueueRunner({ store, log, hostname: config.hostname, resolver, settings: config.outbound });
+  const context: SmtpContext = {
+    store,
+    log,
+    hostname: config.hostname,
+    dataDir: config.dataDir,
+    config: config.smtp,
+    outbound: config.outbound,
+    tls: { key: await fs.readFile(tlsFiles.keyFile), cert: await fs.readFile(tlsFiles.certFile) },
+    resolver,
+    connections: new ConnectionLimit(config.smtp.maxConnectionsPerIp),
+    messageRate: new MessageRateLimit(config.smtp.maxMessagesPerIpPerMinute),
+    queued: () => queue.wake(),
+  };
+  const servers: { role: ListenerRole; server: SMTPServer }[] = [];
+  const listeners: SmtpService['listeners'] = {};
+  const stopAll = async () => {
+    await Promise.all(servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  };
+  try {
+    for (const role of ['mx', 'submission', 'submissions'] as const) {
+      const settings = config.smtp[role];
+      if (!settings.enabled) continue;
+      const server = role === 'mx' ? createMxServer(context) : createSubmissionServer(context, { implicitTls: role === 'submissions' });
+      server.on('error', (error) => log.error('smtp.listener_error', { role, error: String(error) }));
+      // Replies are small writes; Nagle's algorithm would hold one back behind the client's delayed ACK.
+      server.server.on('connection', (socket: import('node:net').Socket) => socket.setNoDelay(true));
+      await new Promise<void>((resolve, reject) => {
+        const fail = (error: Error) => reject(new PostkeepError('smtp.listen_failed', `cannot listen for SMTP ${role} on ${settings.host}:${settings.port}: ${error.message}`));
+        server.server.once('error', fail);
+        server.listen(settings.port, settings.host, () => {
+          server.server.off('error', fail);
+          resolve();
+        });
+      });
+      servers.push({ role, server });
+      listeners[role] = server.server.address() as AddressInfo;
+      log.info('smtp.listening', { role, host: listeners[role]!.address, port: listeners[role]!.port });
+    }
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  queue.start();
+  return {
+    listeners,
+    queue,
+    async stop() {
+      await queue.stop();
+      await stopAll();
+    },
+  };
+}

@@ -1,0 +1,151 @@
+// Message submission (RFC 6409): port 587 with STARTTLS required before AUTH, or
+// 465 with implicit TLS (RFC 8314). AUTH PLAIN and LOGIN against the store; the
+// envelope sender and every From: address must belong to the authenticated
+// account (553 5.7.1). Local recipients are delivered directly; remote ones are
+// DKIM-signed and queued. The 250 comes after both are durable.
+import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { authenticate } from '../auth/authenticate.js';
+import { parseAddressList } from '../mime/address.js';
+import { bounceFailedRecipients, deliverLocally, replyFor } from './local-delivery.js';
+import { headerFields, type MessageSpool } from './message-spool.js';
+import { dkimSignatureFor } from './outbound/dkim-signature.js';
+import { countReceived, receivedHeader } from './received-header.js';
+import { checkRecipient, domainOf } from './recipient-policy.js';
+import { checkMessageRate, commonOptions, declaredSize, hook, receiveData, type SmtpContext } from './smtp-context.js';
+import { SmtpReply } from './smtp-reply.js';
+
+interface SubmissionUser {
+  login: string;
+}
+
+export function createSubmissionServer(context: SmtpContext, options: { implicitTls: boolean }): SMTPServer {
+  const role = options.implicitTls ? 'submissions' : 'submission';
+  const common = commonOptions(context, role);
+  return new SMTPServer({
+    ...common,
+    // RFC 8314 §3.3 / RFC 4954 §4: no AUTH, not even advertised, until the connection is encrypted.
+    onConnect(session, callback) {
+      if (!options.implicitTls) session.disabledCommands = ['AUTH'];
+      common.onConnect!(session, callback);
+    },
+    onSecure(_socket, session, callback) {
+      session.disabledCommands = [];
+      callback();
+    },
+    secure: options.implicitTls,
+    authMethods: ['PLAIN', 'LOGIN'],
+    // smtp-server offers AUTH only on a TLS connection unless allowInsecureAuth is set; it is not.
+    authOptional: false,
+    authRequiredMessage: '5.7.0 Authentication required',
+    onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, callback) {
+      const failed = () => callback(null, { message: '5.7.8 Authentication credentials invalid', responseCode: 535 });
+      const username = auth.username ?? '';
+      // RFC 4616: an authorization identity other than the user's own would be acting for someone else.
+      if (auth.method === 'PLAIN' && auth.authzid && auth.authzid !== username) return failed();
+      if (!username || !auth.password) return failed();
+      authenticate(context.store, username, auth.password).then(
+        (account) => {
+          if (!account) {
+            context.log.warn('auth.failed', { protocol: 'smtp', role, remoteAddress: session.remoteAddress });
+            return failed();
+          }
+          context.log.info('auth.succeeded', { protocol: 'smtp', role, login: account.login, remoteAddress: session.remoteAddress });
+          (session as SMTPServerSession & { postkeepUser?: SubmissionUser }).postkeepUser = { login: account.login };
+          callback(null, { user: account.login });
+        },
+        (error: Error) => {
+          context.log.error('smtp.internal_error', { role, error: String(error) });
+          callback(new SmtpReply(454, '4.7.0', 'Temporary authentication failure'));
+        },
+      );
+    },
+    onMailFrom: hook(context, role, async (address: SMTPServerAddress, session: SMTPServerSession) => {
+      checkMessageRate(context, session, role);
+      await requireOwnAddress(context, session, address.address, 'Sender address');
+    }),
+    onRcptTo: hook(context, role, async (address: SMTPServerAddress, session: SMTPServerSession) => {
+      await checkRecipient(context.store, address.address, { authenticated: true, declaredSize: declaredSize(session) });
+    }),
+    onData: hook(context, role, async (stream: SMTPServerDataStream, session: SMTPServerSession) => {
+      const spool = await receiveData(context, stream);
+      try {
+        return await acceptSubmission(context, spool, session);
+      } finally {
+        await spool.dispose();
+      }
+    }),
+  });
+}
+
+function userOf(session: SMTPServerSession): SubmissionUser {
+  const user = (session as SMTPServerSession & { postkeepUser?: SubmissionUser }).postkeepUser;
+  if (!user) throw new SmtpReply(530, '5.7.0', 'Authentication required');
+  return user;
+}
+
+async function requireOwnAddress(context: SmtpContext, session: SMTPServerSession, address: string, what: string): Promise<void> {
+  const user = userOf(session);
+  const owner = address ? await context.store.admin.resolveAddress(address) : null;
+  if (owner === null || owner.toLowerCase() !== user.login.toLowerCase()) {
+    throw new SmtpReply(553, '5.7.1', `${what} <${address}> is not yours to send from`);
+  }
+}
+
+async function acceptSubmission(context: SmtpContext, spool: MessageSpool, session: SMTPServerSession): Promise<string> {
+  const user = userOf(session);
+  const headerSection = spool.headerText();
+  if (countReceived(headerSection) > context.config.maxReceivedHeaders) throw new SmtpReply(554, '5.4.6', 'Too many Received headers: mail loop detected');
+  const fromFields = headerFields(headerSection).filter((field) => field.name === 'from');
+  if (fromFields.length !== 1) throw new SmtpReply(550, '5.6.0', 'The message needs exactly one From: header field (RFC 5322 §3.6)');
+  const fromAddresses = parseAddressList(fromFields[0]!.value).flatMap((entry) => (entry.mailbox && entry.host ? [`${entry.mailbox}@${entry.host}`] : []));
+  if (fromAddresses.length === 0) throw new SmtpReply(550, '5.6.0', 'The From: header field has no address');
+  for (const address of fromAddresses) await requireOwnAddress(context, session, address, 'From: address');
+
+  const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+  const recipients = session.envelope.rcptTo.map((entry) => entry.address);
+  const logins = await Promise.all(recipients.map((address) => context.store.admin.resolveAddress(address)));
+  const local = logins.filter((login): login is string => login !== null);
+  const remote = recipients.filter((_, index) => logins[index] === null);
+  const received = receivedHeader(session, context.hostname, recipients);
+  const withReceived = async function* () {
+    yield Buffer.from(received, 'latin1');
+    yield* spool.chunks();
+  };
+  const maxSize = context.config.maxMessageSize + 64 * 1024;
+  let queuedId: number | null = null;
+  if (remote.length > 0) {
+    let signature: string;
+    try {
+      signature = await dkimSignatureFor(context.store.dkimKeys, domainOf(fromAddresses[0]!), withReceived());
+    } catch (error) {
+      context.log.error('smtp.dkim_failed', { session: session.id, error: String(error) });
+      throw new SmtpReply(451, '4.3.0', 'Could not sign the message, try again later');
+    }
+    const signed = async function* () {
+      if (signature) yield Buffer.from(signature, 'latin1');
+      yield* withReceived();
+    };
+    try {
+      const queued = await context.store.outbound.enqueue(signed(), { sender, recipients: remote }, { expiresAt: new Date(Date.now() + context.outbound.maxAgeHours * 3_600_000), maxSize: maxSize + signature.length });
+      queuedId = queued.id;
+    } catch (error) {
+      throw replyFor(error as Error);
+    }
+    context.log.info('smtp.queued', { session: session.id, queueId: queuedId, recipients: remote.length, signed: signature !== '' });
+  }
+  if (local.length > 0) {
+    const localAddresses = recipients.filter((_, index) => logins[index] !== null);
+    const localLogins = logins.filter((login): login is string => login !== null);
+    try {
+      const result = await deliverLocally(context.store, withReceived(), local, { maxSize, log: context.log, sessionId: session.id });
+      await bounceFailedRecipients(context, session, localAddresses, localLogins, result.failed, headerSection);
+    } catch (error) {
+      // The remote copies are already queued; refusing now would make the client send them twice, so the local ones bounce instead.
+      if (queuedId === null) throw error;
+      context.log.warn('smtp.local_part_failed', { session: session.id, queueId: queuedId, error: String(error) });
+      await bounceFailedRecipients(context, session, localAddresses, localLogins, localLogins.map((login) => ({ login, error: error as Error })), headerSection);
+    }
+  }
+  if (queuedId !== null) context.queued();
+  return `2.6.0 Message accepted${queuedId !== null ? ` (queued as ${queuedId})` : ''}`;
+}
