@@ -1,0 +1,22 @@
+// LOGIN — RFC 9051 §6.2.3. Not authenticated. Refused before TLS (LOGINDISABLED,
+// RFC 9051 §6.2.3 and §7.2.2) unless the config allows plaintext on loopback.
+import { authenticate } from '../../auth/authenticate.js';
+import { ImapReply, no } from '../response.js';
+import { defineCommand } from './command.js';
+
+export default defineCommand({
+  name: 'LOGIN',
+  states: ['not-authenticated'],
+  async handler(session, command) {
+    if (!session.loginAllowed) throw no('LOGIN is disabled before STARTTLS', 'PRIVACYREQUIRED');
+    const account = await authenticate(session.store, command.username, command.password);
+    if (!account) {
+      session.log.info('auth.failed', { protocol: 'imap', login: command.username.slice(0, 200), remoteAddress: session.connection.remoteAddress });
+      throw no('invalid credentials', 'AUTHENTICATIONFAILED');
+    }
+    session.login(account);
+    session.log.info('auth.succeeded', { protocol: 'imap', login: account.login, remoteAddress: session.connection.remoteAddress });
+    // RFC 9051 §6.2.3: the OK may carry the capabilities, since they change after login.
+    return new ImapReply('OK', 'LOGIN completed', `CAPABILITY ${session.capabilities().join(' ')}`);
+  },
+});

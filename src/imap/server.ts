@@ -1,0 +1,130 @@
+// The IMAP listeners: a STARTTLS port and an implicit-TLS port (RFC 8314 §3.3), with
+// the connection limits of DESIGN.md invariant 7. Each connection gets its own
+// session (connection.ts); the store is shared.
+import * as fs from 'node:fs/promises';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import type { Logger } from '../log.js';
+import type { MailStore } from '../store/types.js';
+import { ImapConnection } from './connection.js';
+
+export interface ImapLimits {
+  /** Longest command line in bytes. */
+  lineLimit: number;
+  /** Largest literal outside APPEND. */
+  literalLimit: number;
+  /** Largest APPEND message (APPENDLIMIT, RFC 7889). */
+  appendLimit: number;
+  /** Most bytes held for one command. */
+  commandLimit: number;
+  /** RFC 9051 §5.4: at least 30 minutes. */
+  autologoutSeconds: number;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  /** Allow LOGIN/AUTHENTICATE without TLS from 127.0.0.0/8 and ::1 (tests, local tools). */
+  allowPlaintextOnLoopback: boolean;
+}
+
+export const defaultImapLimits: ImapLimits = {
+  lineLimit: 64 * 1024,
+  literalLimit: 64 * 1024,
+  appendLimit: 64 * 1024 * 1024,
+  commandLimit: 1024 * 1024,
+  autologoutSeconds: 30 * 60,
+  maxConnections: 10_000,
+  maxConnectionsPerIp: 50,
+  allowPlaintextOnLoopback: false,
+};
+
+export interface ImapServerOptions {
+  store: MailStore;
+  log: Logger;
+  host: string;
+  /** STARTTLS port; 0 picks a free one, null turns it off. */
+  port: number | null;
+  /** Implicit-TLS port; 0 picks a free one, null turns it off. */
+  tlsPort: number | null;
+  tls: { certFile: string; keyFile: string };
+  limits?: Partial<ImapLimits>;
+  /** Where large APPEND literals are spooled (default: the OS temporary folder). */
+  spoolDirectory?: string;
+}
+
+export interface ImapServer {
+  /** The bound ports (useful with port 0). */
+  port: number | null;
+  tlsPort: number | null;
+  stop(): Promise<void>;
+}
+
+export async function startImapServer(options: ImapServerOptions): Promise<ImapServer> {
+  const limits: ImapLimits = { ...defaultImapLimits, ...options.limits };
+  const [cert, key] = await Promise.all([fs.readFile(options.tls.certFile), fs.readFile(options.tls.keyFile)]);
+  // Spooled APPEND literals are mail: kept with 0600 files in a folder only the server reads.
+  if (options.spoolDirectory) await fs.mkdir(options.spoolDirectory, { recursive: true, mode: 0o700 });
+  const secureContext = tls.createSecureContext({ cert, key, minVersion: 'TLSv1.2' });
+  const connections = new Set<ImapConnection>();
+  const perIp = new Map<string, number>();
+  const log = options.log;
+
+  const accept = (socket: net.Socket, secure: boolean) => {
+    const address = socket.remoteAddress ?? '';
+    const count = perIp.get(address) ?? 0;
+    if (connections.size >= limits.maxConnections || count >= limits.maxConnectionsPerIp) {
+      log.warn('imap.connection_refused', { remoteAddress: address, reason: count >= limits.maxConnectionsPerIp ? 'per_ip_limit' : 'connection_limit' });
+      socket.on('error', () => {});
+      socket.end('* BYE Too many connections\r\n');
+      return;
+    }
+    perIp.set(address, count + 1);
+    const connection = new ImapConnection(socket, { store: options.store, log, limits, secureContext, secure, ...(options.spoolDirectory ? { spoolDirectory: options.spoolDirectory } : {}) });
+    connections.add(connection);
+    socket.once('close', () => {
+      connections.delete(connection);
+      const remaining = (perIp.get(address) ?? 1) - 1;
+      if (remaining <= 0) perIp.delete(address);
+      else perIp.set(address, remaining);
+    });
+    connection.start();
+  };
+
+  const servers: net.Server[] = [];
+  const listen = (server: net.Server, port: number) =>
+    new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, options.host, () => {
+        server.off('error', reject);
+        resolve((server.address() as net.AddressInfo).port);
+      });
+    });
+
+  let port: number | null = null;
+  let tlsPort: number | null = null;
+  try {
+    if (options.port !== null) {
+      const plain = net.createServer((socket) => accept(socket, false));
+      servers.push(plain);
+      port = await listen(plain, options.port);
+    }
+    if (options.tlsPort !== null) {
+      const secure = tls.createServer({ cert, key, minVersion: 'TLSv1.2' }, (socket) => accept(socket, true));
+      secure.on('tlsClientError', () => {});
+      servers.push(secure);
+      tlsPort = await listen(secure, options.tlsPort);
+    }
+  } catch (error) {
+    for (const server of servers) server.close();
+    throw error;
+  }
+  log.info('imap.listening', { host: options.host, port, tlsPort });
+
+  return {
+    port,
+    tlsPort,
+    async stop() {
+      const closing = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+      for (const connection of connections) connection.shutdown();
+      await Promise.all(closing);
+    },
+  };
+}
