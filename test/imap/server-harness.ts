@@ -88,11 +88,20 @@ export class RawClient {
 
   /** Waits until the unread bytes match, and returns them (without consuming). */
   async readUntil(pattern: RegExp): Promise<string> {
+    // A failsafe so that a wrong expectation fails with what arrived instead of hanging the run.
+    const deadline = Date.now() + 30_000;
     for (;;) {
       const text = this.buffer.toString('latin1');
       if (pattern.test(text)) return text;
       if (this.closed) throw new Error(`connection closed; received so far: ${JSON.stringify(text)}`);
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+      if (Date.now() > deadline) throw new Error(`no ${pattern} within 30 s; received so far: ${JSON.stringify(text.slice(-2000))}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     }
   }
 

@@ -45,8 +45,8 @@ test('Python imaplib: STARTTLS, LOGIN, APPEND, SELECT, FETCH, STORE, EXPUNGE, LI
   assert.equal(result.before, true);
   assert.match(result.append, /^\[APPENDUID \d+ 1\]/);
   assert.equal(result.exists, 1);
-  assert.deepEqual(result.fetch[0], ['1 (FLAGS (\\Flagged) BODY[HEADER.FIELDS (SUBJECT)] {24}', 'Subject: from python\r\n\r\n']);
-  assert.equal(result.store, '1 (FLAGS (\\Deleted \\Flagged))');
+  assert.deepEqual(result.fetch[0], ['1 (FLAGS (\\Recent \\Flagged) BODY[HEADER.FIELDS (SUBJECT)] {24}', 'Subject: from python\r\n\r\n']);
+  assert.equal(result.store, '1 (FLAGS (\\Recent \\Deleted \\Flagged))');
   assert.deepEqual(result.expunge, ['1']);
   assert.ok(result.list.includes('(\\HasNoChildren \\Sent) "/" Sent') || result.list.includes('(\\HasNoChildren \\Sent) "/" "Sent"'), JSON.stringify(result.list));
 });

@@ -6,7 +6,7 @@
 // nor many large messages are ever held at once. Message bytes are read verified; a
 // message that fails verification is skipped, logged, and the FETCH ends in NO
 // [UNAVAILABLE] after the others were sent (DESIGN.md invariant 2).
-import { IntegrityError } from '../../errors.js';
+import { IntegrityError, NotFound } from '../../errors.js';
 import type { Readable } from 'node:stream';
 import type { MessageRecord } from '../../store/types.js';
 import { bodyStructure, decodedPart, envelope, sectionBytes, sectionName } from '../message-format.js';
@@ -81,6 +81,7 @@ export default defineCommand({
     }
     const uids = session.resolve(command.set, command.uid);
     let unavailable = 0;
+    let expunged = 0;
     for (let start = 0; start < uids.length; start += batchSize) {
       const batch = uids.slice(start, start + batchSize);
       const records = await session.mail.fetch(view.id, {
@@ -100,6 +101,11 @@ export default defineCommand({
             if (streamable && record.size > streamThreshold) stream = await session.mail.openMessage(view.id, record.uid);
             else message = await session.mail.readMessage(view.id, record.uid);
           } catch (error) {
+            // Expunged by another session while this one still numbers it (RFC 9051 §7.1 EXPUNGEISSUED).
+            if (error instanceof NotFound) {
+              expunged++;
+              continue;
+            }
             if (!(error instanceof IntegrityError)) throw error;
             unavailable++;
             session.log.error('imap.fetch_unavailable', { login: session.mail.login, mailboxId: view.id, uid: record.uid, blobHash: error.blobHash });
@@ -110,6 +116,7 @@ export default defineCommand({
         await writePieces(session, ['* ', String(sequence), ' FETCH (', ...renderItems(session, items, record, message), ')\r\n'], stream, record.size);
       }
     }
+    if (expunged > 0 && unavailable === 0) return no('some messages were expunged by another session; the others were sent', 'EXPUNGEISSUED');
     if (unavailable > 0) return no(`${unavailable} message(s) unavailable: stored copy failed verification; the others were sent`, 'UNAVAILABLE');
     return new ImapReply('OK', `${command.uid ? 'UID FETCH' : 'FETCH'} completed`);
   },
