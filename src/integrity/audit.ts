@@ -9,11 +9,10 @@ import { performance } from 'node:perf_hooks';
 import { NotFound } from '../errors.js';
 import type { BlobState, FileBlobStore } from '../store/blobs/file-blob-store.js';
 import { MirroredBlobStore } from '../store/blobs/mirrored-blob-store.js';
-import { decodeFlags } from '../store/flags.js';
-import { emptyDigest, recordChecksum, xorDigest } from '../store/record-checksum.js';
+import { emptyDigest, xorDigest } from '../store/record-checksum.js';
 import { findInconsistencies, type Inconsistency } from '../store/sqlite/consistency.js';
 import type { StoreContext } from '../store/sqlite/context.js';
-import type { MailboxRow, MessageRow } from '../store/sqlite/rows.js';
+import { rowChecksum, type MailboxRow, type MessageRow } from '../store/sqlite/rows.js';
 import type { SqliteMailStore } from '../store/sqlite/sqlite-store.js';
 import { mirrorCopy, type GoodCopy } from './good-copy.js';
 
@@ -241,17 +240,7 @@ function rebuildDerivedValues(context: StoreContext, accountId: number | undefin
       let maxUid = 0;
       let maxModseq = 0;
       for (const row of ledger.sql('SELECT * FROM messages WHERE mailbox_id = ?').iterate(mailbox.id) as IterableIterator<MessageRow>) {
-        const computed = recordChecksum({
-          mailboxId: mailbox.object_id,
-          uid: row.uid,
-          blobHash: row.blob_hash,
-          flags: decodeFlags(row.flags),
-          internalDate: row.internal_date,
-          saveDate: row.save_date,
-          modseq: row.modseq,
-          emailId: row.email_id,
-          threadId: row.thread_id,
-        });
+        const computed = rowChecksum(mailbox.object_id, row);
         if (computed !== row.checksum) proven = false;
         digest = xorDigest(digest, computed);
         size += row.size;

@@ -7,9 +7,7 @@ import * as path from 'node:path';
 import { InvalidInput } from '../errors.js';
 import type { Logger } from '../log.js';
 import { FileBlobStore, sha256 } from '../store/blobs/file-blob-store.js';
-import { decodeFlags } from '../store/flags.js';
-import { recordChecksum } from '../store/record-checksum.js';
-import type { MessageRow } from '../store/sqlite/rows.js';
+import { rowChecksum, type MessageRow } from '../store/sqlite/rows.js';
 import { blobDirectoryName, databaseFileName } from '../store/sqlite/sqlite-store.js';
 import { openReadOnlyDatabase, type ReadOnlyDatabase } from './read-only-database.js';
 
@@ -47,17 +45,7 @@ export function openGoodCopy(directory: string, log: Logger): GoodCopy {
   const blobs = new FileBlobStore(blobRoot, log);
   const verified = (row: (MessageRow & { object_id: string }) | undefined): MessageRow | null => {
     if (!row) return null;
-    const computed = recordChecksum({
-      mailboxId: row.object_id,
-      uid: row.uid,
-      blobHash: row.blob_hash,
-      flags: decodeFlags(row.flags),
-      internalDate: row.internal_date,
-      saveDate: row.save_date,
-      modseq: row.modseq,
-      emailId: row.email_id,
-      threadId: row.thread_id,
-    });
+    const computed = rowChecksum(row.object_id, row);
     return computed === row.checksum ? row : null;
   };
   return {

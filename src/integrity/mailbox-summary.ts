@@ -3,9 +3,8 @@
 // what backup writes into its manifest and what verify, restore and compare
 // hold a copy to.
 import type Database from 'better-sqlite3';
-import { decodeFlags } from '../store/flags.js';
-import { emptyDigest, recordChecksum, xorDigest } from '../store/record-checksum.js';
-import type { MessageRow } from '../store/sqlite/rows.js';
+import { emptyDigest, xorDigest } from '../store/record-checksum.js';
+import { rowChecksum, type MessageRow } from '../store/sqlite/rows.js';
 
 export interface MailboxSummary {
   account: string;
@@ -30,7 +29,7 @@ export function summarizeMailboxes(database: Database.Database): MailboxSummary[
     let messages = 0;
     const corruptRecords: number[] = [];
     for (const row of records.iterate(mailbox.row_id) as IterableIterator<MessageRow>) {
-      const checksum = checksumOfRow(mailbox.object_id, row);
+      const checksum = rowChecksum(mailbox.object_id, row);
       if (checksum !== row.checksum) corruptRecords.push(row.uid);
       digest = xorDigest(digest, checksum);
       messages++;
@@ -48,16 +47,3 @@ export function summarizeMailboxes(database: Database.Database): MailboxSummary[
   });
 }
 
-export function checksumOfRow(mailboxObjectId: string, row: MessageRow): string {
-  return recordChecksum({
-    mailboxId: mailboxObjectId,
-    uid: row.uid,
-    blobHash: row.blob_hash,
-    flags: decodeFlags(row.flags),
-    internalDate: row.internal_date,
-    saveDate: row.save_date,
-    modseq: row.modseq,
-    emailId: row.email_id,
-    threadId: row.thread_id,
-  });
-}

@@ -4,10 +4,9 @@
 // messages, blob refcounts from the references, UIDNEXT and HIGHESTMODSEQ from
 // the records, message sizes from their blobs, and the change log's order. Tests
 // hold the store to an empty list; `postkeep audit` reports it.
-import { recordChecksum, xorDigest, emptyDigest } from '../record-checksum.js';
-import { decodeFlags } from '../flags.js';
+import { emptyDigest, xorDigest } from '../record-checksum.js';
 import type { StoreContext } from './context.js';
-import type { AccountRow, MailboxRow, MessageRow } from './rows.js';
+import { rowChecksum, type AccountRow, type MailboxRow, type MessageRow } from './rows.js';
 
 export interface Inconsistency {
   kind: string;
@@ -48,17 +47,7 @@ export function findInconsistencies(context: StoreContext, scope: ConsistencySco
       let maxUid = 0;
       let maxModseq = 0;
       for (const row of messagesOf.iterate(mailbox.id) as IterableIterator<MessageRow & { blob_size: number | null }>) {
-        const computed = recordChecksum({
-          mailboxId: mailbox.object_id,
-          uid: row.uid,
-          blobHash: row.blob_hash,
-          flags: decodeFlags(row.flags),
-          internalDate: row.internal_date,
-          saveDate: row.save_date,
-          modseq: row.modseq,
-          emailId: row.email_id,
-          threadId: row.thread_id,
-        });
+        const computed = rowChecksum(mailbox.object_id, row);
         const record = { accountId: account.id, mailboxId: mailbox.id, uid: row.uid, blobHash: row.blob_hash };
         report('record.checksum', `${where} UID ${row.uid}`, row.checksum, computed, record);
         // A record without its blob row is the foreign-key check's to report.

@@ -5,11 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { NotFound, QuotaExceeded } from '../../errors.js';
 import { encodeFlags } from '../flags.js';
-import { recordChecksum, xorDigest } from '../record-checksum.js';
+import { xorDigest } from '../record-checksum.js';
 import type { Change, ChangeKind } from '../types.js';
 import type { SqliteDatabase } from './database.js';
 import type { Statement } from 'better-sqlite3';
-import type { AccountRow, MailboxRow, MessageRow } from './rows.js';
+import { rowChecksum, type AccountRow, type MailboxRow, type MessageRow } from './rows.js';
 
 export interface NewMessage {
   blobHash: string;
@@ -167,16 +167,6 @@ export class Ledger {
   }
 
   checksumOf(mailbox: MailboxRow, row: MessageRow): string {
-    return recordChecksum({
-      mailboxId: mailbox.object_id,
-      uid: row.uid,
-      blobHash: row.blob_hash,
-      flags: row.flags === '' ? [] : row.flags.split(' '),
-      internalDate: row.internal_date,
-      saveDate: row.save_date,
-      modseq: row.modseq,
-      emailId: row.email_id,
-      threadId: row.thread_id,
-    });
+    return rowChecksum(mailbox.object_id, row);
   }
 }

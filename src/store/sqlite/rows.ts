@@ -1,5 +1,6 @@
 // Row shapes as SQLite returns them, and their conversion to the store's types.
 import { decodeFlags } from '../flags.js';
+import { recordChecksum } from '../record-checksum.js';
 import type { MailboxInfo, MessageRecord } from '../types.js';
 
 export interface AccountRow {
@@ -87,4 +88,19 @@ export function toMailboxInfo(row: MailboxRow, counts: { unseen: number; deleted
     size: row.total_size,
     digest: row.digest,
   };
+}
+
+/** The checksum a message row should carry, recomputed from its fields (invariant 3). */
+export function rowChecksum(mailboxObjectId: string, row: MessageRow): string {
+  return recordChecksum({
+    mailboxId: mailboxObjectId,
+    uid: row.uid,
+    blobHash: row.blob_hash,
+    flags: decodeFlags(row.flags),
+    internalDate: row.internal_date,
+    saveDate: row.save_date,
+    modseq: row.modseq,
+    emailId: row.email_id,
+    threadId: row.thread_id,
+  });
 }
