@@ -4,7 +4,7 @@ import { loadConfig } from '../config/load-config.js';
 import type { Config } from '../config/schema.js';
 import { PostkeepError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
-import { openStore } from '../store/open-store.js';
+import { openConfiguredStore } from '../store/open-store.js';
 import type { SqliteMailStore } from '../store/sqlite/sqlite-store.js';
 
 export interface GlobalOptions {
@@ -26,13 +26,7 @@ export function commandConfig(options: GlobalOptions): { config: Config; log: Lo
 /** Opens the store, runs `work`, always closes the store. */
 export async function withStore<T>(options: GlobalOptions, work: (session: CommandSession) => Promise<T>): Promise<T> {
   const { config, log } = commandConfig(options);
-  const store = await openStore({
-    dataDir: config.dataDir,
-    log,
-    retentionDays: config.store.retentionDays,
-    blobMirrors: config.store.blobMirrors,
-    acknowledgeAfterCopies: config.store.acknowledgeAfterCopies,
-  });
+  const store = await openConfiguredStore(config, log);
   try {
     return await work({ config, log, store });
   } finally {

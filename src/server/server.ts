@@ -2,7 +2,7 @@
 // running, and a clean stop on SIGINT/SIGTERM. Protocol listeners plug in here.
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { openStore } from '../store/open-store.js';
+import { openConfiguredStore } from '../store/open-store.js';
 import type { MailStore } from '../store/types.js';
 import { ensureCertificate, type TlsFiles } from './certificate.js';
 import { startScrub } from '../integrity/scrub.js';
@@ -19,13 +19,7 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, log: Logger, options: { smtp?: SmtpServiceOptions } = {}): Promise<RunningServer> {
-  const store = await openStore({
-    dataDir: config.dataDir,
-    log,
-    retentionDays: config.store.retentionDays,
-    blobMirrors: config.store.blobMirrors,
-    acknowledgeAfterCopies: config.store.acknowledgeAfterCopies,
-  });
+  const store = await openConfiguredStore(config, log);
   const tls = await ensureCertificate({ dataDir: config.dataDir, hostname: config.hostname, certFile: config.tls.certFile, keyFile: config.tls.keyFile, log });
   const smtp = await startSmtpService(config, store, tls, log, options.smtp).catch(async (error) => {
     await store.close();

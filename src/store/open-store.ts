@@ -1,5 +1,6 @@
 // The one place that chooses a store implementation from configuration. Today
 // that is the embedded SQLite store; a PostgreSQL one will be chosen here too.
+import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { openSqliteStore, type SqliteMailStore } from './sqlite/sqlite-store.js';
 
@@ -14,4 +15,15 @@ export interface StoreOptions {
 
 export async function openStore(options: StoreOptions): Promise<SqliteMailStore> {
   return openSqliteStore(options);
+}
+
+/** The store as the config describes it: what the server and every CLI command open. */
+export function openConfiguredStore(config: Config, log: Logger): Promise<SqliteMailStore> {
+  return openStore({
+    dataDir: config.dataDir,
+    log,
+    retentionDays: config.store.retentionDays,
+    blobMirrors: config.store.blobMirrors,
+    acknowledgeAfterCopies: config.store.acknowledgeAfterCopies,
+  });
 }

@@ -1,6 +1,5 @@
 // A real store and real SMTP listeners on ephemeral 127.0.0.1 ports, with a fixed
 // DNS zone, plus runners for the real clients (swaks, Python's smtplib).
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { configSchema, type Config } from '../../src/config/schema.js';
 import { ensureCertificate } from '../../src/server/certificate.js';
@@ -8,6 +7,7 @@ import { staticResolver, type DnsRecordType } from '../../src/smtp/dns-resolver.
 import { startSmtpService, type SmtpService } from '../../src/smtp/smtp-service.js';
 import { hashPassword } from '../../src/auth/password.js';
 import { createTemporaryStore, type TemporaryStore } from '../helpers/temporary-store.js';
+import { runProcess, type ProcessResult } from '../helpers/run-process.js';
 
 export const password = 'correct horse battery staple';
 
@@ -49,23 +49,10 @@ export async function startHarness(
   };
 }
 
-export interface ProcessResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type { ProcessResult };
 
 export function run(command: string, args: string[], input?: string | Buffer): Promise<ProcessResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
-    child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
+  return runProcess(command, args, { input });
 }
 
 /** swaks against 127.0.0.1:`port`; its transcript (stdout) carries every reply. */
