@@ -164,6 +164,80 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    description: 'app passwords, TOTP second factor, recovery codes, known login sources, admin tokens, security log',
+    sql: `
+      -- Administrators may use the admin API with password + TOTP.
+      ALTER TABLE accounts ADD COLUMN is_admin INTEGER NOT NULL DEFAULT 0;
+
+      -- A generated password per device, limited to the protocols in scopes.
+      CREATE TABLE app_passwords (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        -- Comma-separated protocol names, e.g. 'imap,smtp'.
+        scopes TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER,
+        last_used_address TEXT,
+        revoked_at INTEGER
+      ) STRICT;
+      CREATE INDEX app_passwords_account ON app_passwords(account_id);
+
+      -- TOTP (RFC 6238). enabled_at stays NULL until enrolment is confirmed with a
+      -- valid code; last_used_step refuses a code that was already used once.
+      CREATE TABLE second_factors (
+        account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+        totp_secret TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        enabled_at INTEGER,
+        last_used_step INTEGER
+      ) STRICT;
+
+      CREATE TABLE recovery_codes (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        code_hash TEXT NOT NULL,
+        used_at INTEGER
+      ) STRICT;
+      CREATE INDEX recovery_codes_account ON recovery_codes(account_id);
+
+      -- Addresses an account has logged in from: brute-force pacing spares them, so
+      -- an attacker elsewhere cannot lock the owner out.
+      CREATE TABLE known_login_sources (
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        address TEXT NOT NULL,
+        last_success_at INTEGER NOT NULL,
+        PRIMARY KEY (account_id, address)
+      ) STRICT, WITHOUT ROWID;
+
+      -- Tokens for the admin API; only a SHA-256 of each is kept.
+      CREATE TABLE admin_tokens (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER,
+        revoked_at INTEGER
+      ) STRICT;
+
+      -- Tamper-evident: each entry's hash covers its fields and the previous entry's
+      -- hash, so an edited, deleted or reordered entry breaks the chain. The login is
+      -- text, not a reference, so the history outlives a deleted account.
+      CREATE TABLE security_log (
+        sequence INTEGER PRIMARY KEY,
+        time INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        login TEXT,
+        fields TEXT NOT NULL,
+        previous_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX security_log_login ON security_log(login, sequence);
+    `,
+  },
 ];
 
 export const latestVersion = migrations[migrations.length - 1]!.version;
