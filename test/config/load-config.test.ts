@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { loadConfig } from '../../src/config/load-config.js';
 import { ConfigError } from '../../src/errors.js';
 import { temporaryDirectory } from '../helpers/temporary-store.js';
 
+const directories: string[] = [];
+after(() => Promise.all(directories.map((directory) => fs.rm(directory, { recursive: true, force: true }))));
+
 async function configFile(text: string): Promise<string> {
   const directory = await temporaryDirectory('postkeep-config-');
+  directories.push(directory);
   const file = path.join(directory, 'postkeep.toml');
   await fs.writeFile(file, text);
   return file;
