@@ -1,6 +1,8 @@
 // `npm run faults -- [trials]`: the fault-injection campaign. Every fault class
 // is injected `trials` times (default 20) into a fresh real store with a backup;
-// the table counts detections, repairs and bad bytes served (which must be 0).
+// the table counts detections, repairs and bad bytes served (which must be 0),
+// reads through the store API and through a real IMAP session (FETCH BODY[] and
+// FLAGS) alike; "IMAP bodies" counts the message bodies IMAP sent, good ones.
 // Exit code 1 if any trial served bad bytes, went undetected or stayed broken.
 import { performance } from 'node:perf_hooks';
 import { createTrial, disposeTrial, faultClasses } from '../test/integrity/fault-classes.js';
@@ -17,13 +19,14 @@ interface Row {
   detected: number;
   repaired: number;
   badBytesServed: number;
+  imapBodies: number;
   seconds: number;
   notes: Set<string>;
 }
 
 const rows: Row[] = [];
 for (const fault of faultClasses) {
-  const row: Row = { fault: fault.name, trials: 0, detected: 0, repaired: 0, badBytesServed: 0, seconds: 0, notes: new Set() };
+  const row: Row = { fault: fault.name, trials: 0, detected: 0, repaired: 0, badBytesServed: 0, imapBodies: 0, seconds: 0, notes: new Set() };
   const started = performance.now();
   for (let trial = 0; trial < trials; trial++) {
     const setup = await createTrial({ mirrored: fault.mirrored });
@@ -33,6 +36,7 @@ for (const fault of faultClasses) {
       if (outcome.detected) row.detected++;
       if (outcome.repaired) row.repaired++;
       row.badBytesServed += outcome.badBytesServed;
+      row.imapBodies += outcome.imapBodies;
       for (const note of outcome.notes) row.notes.add(note);
     } finally {
       await disposeTrial(setup);
@@ -44,8 +48,8 @@ for (const fault of faultClasses) {
   process.stderr.write('\n');
 }
 
-const header = ['fault class', 'trials', 'detected', 'repaired', 'bad bytes served'];
-const table = rows.map((row) => [row.fault, String(row.trials), String(row.detected), String(row.repaired), String(row.badBytesServed)]);
+const header = ['fault class', 'trials', 'detected', 'repaired', 'bad bytes served (store API + IMAP)', 'IMAP bodies read', 'seconds'];
+const table = rows.map((row) => [row.fault, String(row.trials), String(row.detected), String(row.repaired), String(row.badBytesServed), String(row.imapBodies), row.seconds.toFixed(1)]);
 const widths = header.map((title, column) => Math.max(title.length, ...table.map((cells) => cells[column]!.length)));
 const line = (cells: string[]) => `| ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join(' | ')} |`;
 process.stdout.write(`${line(header)}\n|${widths.map((width, column) => (column === 0 ? '-'.repeat(width + 2) : `${'-'.repeat(width + 1)}:`)).join('|')}|\n`);
@@ -53,7 +57,7 @@ for (const cells of table) process.stdout.write(`${line(cells)}\n`);
 process.stdout.write(
   '\nSIGKILL: "detected" and "repaired" count trials where every acknowledged append survived byte-identical and audit found no error (nothing to repair).\n' +
     'ENOSPC/EIO: "detected" = the append was refused with that error; "repaired" = nothing recorded, no partial file, the next append worked.\n' +
-    'corrupted database page: "repaired" = `restore` from the backup gave a store equal to it, every message byte-identical.\n',
+    'corrupted database page: "repaired" = `restore --in-place` from the backup gave a store equal to it, blobs kept in place, every message byte-identical.\n',
 );
 for (const row of rows) for (const note of row.notes) process.stdout.write(`note (${row.fault}): ${note}\n`);
 const failed = rows.some((row) => row.badBytesServed > 0 || row.detected < row.trials || row.repaired < row.trials);

@@ -1,5 +1,6 @@
-// The manifest of a backup folder: the database file's hash, every blob hash and
-// every mailbox digest at the moment of the snapshot, and what had to be skipped.
+// The manifest of a backup folder: the database file's hash, every blob hash, every
+// outbound-queue file and every mailbox digest at the moment of the snapshot, and
+// what had to be skipped.
 // Written last and atomically, so a backup cut short keeps its previous manifest.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
@@ -20,6 +21,8 @@ const manifestSchema = z.object({
   schemaVersion: z.number().int(),
   database: z.object({ file: z.string(), sha256: hash, bytes: z.number().int() }),
   blobs: z.array(z.object({ hash, size: z.number().int() })),
+  /** The outbound queue's message files (<dataDir>/queue); absent in backups made before it was added. */
+  queue: z.array(z.object({ hash, size: z.number().int() })).default([]),
   mailboxes: z.array(z.object({ account: z.string(), name: z.string(), id: z.string(), uidValidity: z.number(), messages: z.number().int(), digest: hash })),
   skipped: z.array(z.object({ kind: z.string(), where: z.string(), detail: z.string() })),
 });

@@ -1,8 +1,10 @@
 // `postkeep backup <dest>`: a consistent snapshot of the database (SQLite's
 // online backup API, so the server keeps running) plus every blob it refers to,
 // copied only if the backup does not hold it yet (blobs are named by content, so
-// a name that is there is the same bytes). Blobs go first and the database and
-// manifest last, each renamed into place after an fsync: a backup cut short
+// a name that is there is the same bytes). The outbound queue's rows are in the
+// snapshot and its message files are copied the same way into <dest>/queue, so a
+// restored store still delivers what was queued. Blobs go first and the database
+// and manifest last, each renamed into place after an fsync: a backup cut short
 // leaves the previous one whole.
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs/promises';
@@ -10,6 +12,7 @@ import * as path from 'node:path';
 import { syncDirectory } from '../durable-files.js';
 import { IntegrityError } from '../errors.js';
 import { FileBlobStore } from '../store/blobs/file-blob-store.js';
+import { queueDirectoryName } from '../store/sqlite/outbound-queue.js';
 import { blobDirectoryName, databaseFileName, type SqliteMailStore } from '../store/sqlite/sqlite-store.js';
 import { hashFile } from './hash-file.js';
 import { manifestFormat, writeManifest, type BackupManifest, type SkippedItem } from './backup-manifest.js';
@@ -43,6 +46,7 @@ export async function backupStore(store: SqliteMailStore, destination: string, o
 
   const snapshot = new Database(snapshotFile);
   let blobs: { hash: string; size: number }[];
+  let queued: { hash: string; size: number }[];
   const skipped: SkippedItem[] = [];
   let mailboxes: BackupManifest['mailboxes'];
   let schemaVersion: number;
@@ -55,6 +59,7 @@ export async function backupStore(store: SqliteMailStore, destination: string, o
     blobs = snapshot
       .prepare('SELECT hash, size FROM blobs WHERE hash IN (SELECT blob_hash FROM messages UNION SELECT blob_hash FROM expunged) ORDER BY hash')
       .all() as { hash: string; size: number }[];
+    queued = snapshot.prepare('SELECT blob_hash AS hash, max(size) AS size FROM outbound_messages GROUP BY blob_hash ORDER BY blob_hash').all() as { hash: string; size: number }[];
     const summaries = summarizeMailboxes(snapshot);
     for (const summary of summaries) {
       for (const uid of summary.corruptRecords) {
@@ -104,6 +109,7 @@ export async function backupStore(store: SqliteMailStore, destination: string, o
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, worker));
   await target.syncDirectories(directories);
+  const queue = await copyQueue(context, root, queued, skipped);
 
   const databaseFile = path.join(root, databaseFileName);
   const handle = await fs.open(snapshotFile, 'r+');
@@ -127,10 +133,39 @@ export async function backupStore(store: SqliteMailStore, destination: string, o
     schemaVersion,
     database: { file: databaseFileName, ...snapshotHash },
     blobs: blobs.filter((blob) => !skippedBlobs.has(blob.hash)),
+    queue,
     mailboxes,
     skipped,
   };
   await writeManifest(root, manifest);
-  context.log.info('integrity.backup_written', { destination: root, blobs: manifest.blobs.length, copiedBlobs, copiedBytes, skipped: skipped.length });
+  context.log.info('integrity.backup_written', { destination: root, blobs: manifest.blobs.length, queued: queue.length, copiedBlobs, copiedBytes, skipped: skipped.length });
   return { manifest, copiedBlobs, copiedBytes, reusedBlobs: manifest.blobs.length - copiedBlobs };
+}
+
+/**
+ * Copies the queue files the snapshot's rows refer to (verified on read). One that
+ * is gone from the live store was delivered or dropped after the snapshot: it is
+ * listed as skipped, since the restored row would otherwise point at nothing.
+ */
+async function copyQueue(context: SqliteMailStore['context'], root: string, queued: readonly { hash: string; size: number }[], skipped: SkippedItem[]): Promise<{ hash: string; size: number }[]> {
+  const live = new FileBlobStore(path.join(path.dirname(context.blobs.root), queueDirectoryName), context.log);
+  const target = new FileBlobStore(path.join(root, queueDirectoryName), context.log);
+  await target.initialize();
+  const copied: { hash: string; size: number }[] = [];
+  for (const file of queued) {
+    if ((await target.inspect(file.hash)) !== 'good') {
+      let bytes: Buffer;
+      try {
+        bytes = await live.read(file.hash);
+      } catch (error) {
+        if (!(error instanceof IntegrityError)) throw error;
+        skipped.push({ kind: 'queue', where: file.hash, detail: `${error.message}; the queued message is not in this backup` });
+        continue;
+      }
+      // restore() fsyncs the file and its directory.
+      await target.restore(file.hash, bytes);
+    }
+    copied.push(file);
+  }
+  return copied;
 }

@@ -2,7 +2,8 @@
 // side. Mailboxes are matched by MAILBOXID and compared by digest first (one
 // number each, invariant 3); only where digests differ — or where a side's digest
 // no longer matches its own records — are records compared one by one, and every
-// difference is listed.
+// difference is listed. The outbound queues are compared too, message by message
+// (bytes by hash, sender, each recipient's state), since a restore brings them back.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type Database from 'better-sqlite3';
@@ -13,7 +14,18 @@ import { summarizeMailboxes, type MailboxSummary } from './mailbox-summary.js';
 import { openReadOnlyDatabase } from './read-only-database.js';
 
 export interface StoreDifference {
-  kind: 'mailbox.only_in_a' | 'mailbox.only_in_b' | 'mailbox.digest' | 'record.only_in_a' | 'record.only_in_b' | 'record.differs' | 'record.corrupt_in_a' | 'record.corrupt_in_b';
+  kind:
+    | 'mailbox.only_in_a'
+    | 'mailbox.only_in_b'
+    | 'mailbox.digest'
+    | 'record.only_in_a'
+    | 'record.only_in_b'
+    | 'record.differs'
+    | 'record.corrupt_in_a'
+    | 'record.corrupt_in_b'
+    | 'queue.only_in_a'
+    | 'queue.only_in_b'
+    | 'queue.differs';
   where: string;
   detail: string;
 }
@@ -74,7 +86,32 @@ function compareDatabases(a: Database.Database, b: Database.Database): Compariso
   for (const [id, mailbox] of right) {
     if (!left.has(id)) differences.push({ kind: 'mailbox.only_in_b', where: `${mailbox.account}/${mailbox.name}`, detail: `${mailbox.messages} message(s), MAILBOXID ${id}` });
   }
+  differences.push(...compareQueues(a, b));
   return { identical: differences.length === 0, mailboxes: new Set([...left.keys(), ...right.keys()]).size, equalMailboxes, differences };
+}
+
+/** Each queued message in one line: what a restored queue must reproduce. */
+function queueOf(database: Database.Database): Map<number, string> {
+  const rows = database
+    .prepare(
+      `SELECT m.id, m.blob_hash, m.sender, m.expires_at, group_concat(r.address || ' ' || r.state || ' ' || r.attempts, ', ') AS recipients
+       FROM outbound_messages m JOIN (SELECT * FROM outbound_recipients ORDER BY address) r ON r.message_id = m.id GROUP BY m.id ORDER BY m.id`,
+    )
+    .all() as { id: number; blob_hash: string; sender: string; expires_at: number; recipients: string }[];
+  return new Map(rows.map((row) => [row.id, `blob ${row.blob_hash}, from <${row.sender}>, expires ${new Date(row.expires_at).toISOString()}, to ${row.recipients}`]));
+}
+
+function compareQueues(a: Database.Database, b: Database.Database): StoreDifference[] {
+  const differences: StoreDifference[] = [];
+  const left = queueOf(a);
+  const right = queueOf(b);
+  for (const [id, entry] of left) {
+    const other = right.get(id);
+    if (other === undefined) differences.push({ kind: 'queue.only_in_a', where: `queued message ${id}`, detail: entry });
+    else if (other !== entry) differences.push({ kind: 'queue.differs', where: `queued message ${id}`, detail: `a ${entry}; b ${other}` });
+  }
+  for (const [id, entry] of right) if (!left.has(id)) differences.push({ kind: 'queue.only_in_b', where: `queued message ${id}`, detail: entry });
+  return differences;
 }
 
 function recordsOf(database: Database.Database, mailboxObjectId: string): Map<number, MessageRow> {

@@ -1,7 +1,8 @@
 // `postkeep restore <backup> --to <dataDir>`: builds a new store from a backup,
-// verifying every byte on the way (a blob that fails its hash is left out and
-// reported, not copied), then opens it as Postkeep would and holds every
-// mailbox digest to the manifest's.
+// verifying every byte on the way (a blob or queue file that fails its hash is
+// left out and reported, not copied), then opens it as Postkeep would and holds
+// every mailbox digest to the manifest's. The outbound queue comes back too
+// (its rows are in the database, its files in <backup>/queue).
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { syncDirectory } from '../durable-files.js';
@@ -9,6 +10,7 @@ import { AlreadyExists, DatabaseDamaged } from '../errors.js';
 import type { Logger } from '../log.js';
 import { FileBlobStore, sha256 } from '../store/blobs/file-blob-store.js';
 import { openStore } from '../store/open-store.js';
+import { queueDirectoryName } from '../store/sqlite/outbound-queue.js';
 import { blobDirectoryName, databaseFileName } from '../store/sqlite/sqlite-store.js';
 import { readManifest } from './backup-manifest.js';
 import { hashFile } from './hash-file.js';
@@ -66,6 +68,7 @@ export async function restoreBackup(backup: string, dataDir: string, log: Logger
   };
   await Promise.all(Array.from({ length: 8 }, worker));
   await to.syncDirectories(directories);
+  problems.push(...(await restoreQueue(source, target, manifest.queue, log)));
 
   const partial = `${targetDatabase}.partial`;
   await fs.copyFile(sourceDatabase, partial);
@@ -101,4 +104,20 @@ export async function restoreBackup(backup: string, dataDir: string, log: Logger
     blobs: manifest.blobs.length,
     problems: [...manifest.skipped.map((item) => ({ kind: `skipped.${item.kind}`, where: item.where, detail: `skipped when the backup was taken: ${item.detail}` })), ...problems],
   };
+}
+
+/** Copies the backup's queue files (verified) into <dataDir>/queue; each one that cannot be is a problem. */
+async function restoreQueue(source: string, target: string, queue: readonly { hash: string }[], log: Logger): Promise<BackupProblem[]> {
+  const problems: BackupProblem[] = [];
+  const from = new FileBlobStore(path.join(source, queueDirectoryName), log);
+  const to = new FileBlobStore(path.join(target, queueDirectoryName), log);
+  await to.initialize();
+  for (const file of queue) {
+    const bytes = await fs.readFile(from.pathOf(file.hash)).catch(() => null);
+    if (!bytes) problems.push({ kind: 'queue.missing', where: file.hash, detail: 'a queued message listed in the manifest but not in the backup; not restored' });
+    else if (sha256(bytes) !== file.hash) problems.push({ kind: 'queue.mismatch', where: file.hash, detail: 'the backup’s copy of a queued message fails verification; not restored' });
+    // restore() writes, fsyncs and fsyncs the directory.
+    else await to.restore(file.hash, bytes);
+  }
+  return problems;
 }

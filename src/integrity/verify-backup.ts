@@ -1,8 +1,9 @@
 // `postkeep backup verify <dest>`: re-hashes everything in a backup against its
-// manifest — the database file, every blob, every record checksum and mailbox
-// digest — and lists each problem instead of stopping at the first.
+// manifest — the database file, every blob and outbound-queue file, every record
+// checksum and mailbox digest — and lists each problem instead of stopping at the first.
 import * as path from 'node:path';
 import { FileBlobStore } from '../store/blobs/file-blob-store.js';
+import { queueDirectoryName } from '../store/sqlite/outbound-queue.js';
 import { blobDirectoryName } from '../store/sqlite/sqlite-store.js';
 import type { Logger } from '../log.js';
 import { readManifest, type BackupManifest } from './backup-manifest.js';
@@ -50,6 +51,12 @@ export async function verifyBackup(directory: string, log: Logger, options: { on
     }
   };
   await Promise.all(Array.from({ length: 4 }, worker));
+  const queue = new FileBlobStore(path.join(root, queueDirectoryName), log);
+  for (const file of manifest.queue) {
+    const state = await queue.inspect(file.hash);
+    if (state === 'good') bytes += file.size;
+    else problems.push({ kind: `queue.${state}`, where: file.hash, detail: state === 'missing' ? 'a queued message listed in the manifest but not in the backup' : 'the queued message’s bytes do not hash to the name' });
+  }
   return { ok: problems.length === 0, manifest, blobs: manifest.blobs.length, bytes, mailboxes: manifest.mailboxes.length, problems };
 }
 

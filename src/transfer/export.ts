@@ -51,7 +51,10 @@ export async function exportMail(account: AccountStore, destination: string, opt
   const result: ExportResult = { exported: 0, mailboxes: 0, failed: [] };
   let done = 0;
   for (const mailbox of mailboxes) {
-    const records = await account.fetch(mailbox.id, { uids: [[1, Infinity]] });
+    const withheld: number[] = [];
+    const records = await account.fetch(mailbox.id, { uids: [[1, Infinity]], onWithheld: (uid) => withheld.push(uid) });
+    // A record that failed its checksum is not handed out: reported like a message that failed verification.
+    for (const uid of withheld) result.failed.push({ mailbox: mailbox.name, uid, reason: `the record of UID ${uid} failed verification; run \`postkeep audit\`` });
     const folder = await MaildirFolderWriter.create(destination, mailbox.name, keywordsByUse(records));
     for (const record of records) {
       let bytes: Buffer;

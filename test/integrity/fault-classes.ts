@@ -1,8 +1,8 @@
 // The fault classes of the integrity campaign, shared by the quick suite
 // (test/integrity/faults.test.ts) and the long one (bench/faults.ts). Each trial
 // builds a real store with a backup, injects one fault behind the store's back
-// while it is open, then checks the four promises: no read returns bad bytes,
-// audit detects the fault, repair from the backup makes every message
+// while it is open, then checks the four promises: no read returns bad bytes
+// (through the store API and through a real IMAP session), audit detects the fault, repair from the backup makes every message
 // byte-identical again, and nothing else changed (compare with the backup).
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
@@ -14,17 +14,20 @@ import { auditStore } from '../../src/integrity/audit.js';
 import { backupStore } from '../../src/integrity/backup.js';
 import { compareStores } from '../../src/integrity/compare.js';
 import { openGoodCopy } from '../../src/integrity/good-copy.js';
-import { restoreBackup } from '../../src/integrity/restore.js';
+import { restoreInPlace } from '../../src/integrity/restore-in-place.js';
 import { createMemoryLogger } from '../../src/log.js';
 import type { BlobFileSystem } from '../../src/store/blobs/file-blob-store.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { SqliteAccountStore } from '../../src/store/sqlite/account-store.js';
 import type { SqliteMailStore } from '../../src/store/sqlite/sqlite-store.js';
 import { sampleMessage, temporaryDirectory } from '../helpers/temporary-store.js';
+import { imapLogin, imapPasswordHash, readThroughImap } from './imap-reads.js';
 
 export interface StoredMessage {
   mailboxId: string;
+  mailboxName: string;
   uid: number;
+  flags: string[];
   blobHash: string;
   bytes: Buffer;
 }
@@ -41,8 +44,10 @@ export interface Trial {
 export interface TrialOutcome {
   detected: boolean;
   repaired: boolean;
-  /** Reads through the store API that returned bytes other than the message's own. */
+  /** Reads (store API and IMAP FETCH) that returned bytes or metadata other than the message's own. */
   badBytesServed: number;
+  /** Message bodies IMAP FETCH sent during the trial: proof the IMAP path ran. */
+  imapBodies: number;
   /** Why detection or repair failed, for the report. */
   notes: string[];
 }
@@ -54,7 +59,7 @@ export interface FaultClass {
   run(trial: Trial): Promise<TrialOutcome>;
 }
 
-const login = 'alice@example.com';
+const login = imapLogin;
 
 export async function createTrial(options: { messageCount?: number; mirrored?: boolean } = {}): Promise<Trial> {
   const messageCount = options.messageCount ?? 6;
@@ -64,13 +69,15 @@ export async function createTrial(options: { messageCount?: number; mirrored?: b
   const blobMirrors = options.mirrored ? [path.join(dataDir, 'second-disk')] : [];
   const store = await openStore({ dataDir: path.join(dataDir, 'store'), log, blobMirrors });
   await store.admin.addDomain('example.com');
-  await store.admin.addAccount(login, 'x');
+  await store.admin.addAccount(login, await imapPasswordHash());
   const account = await store.account(login);
   const messages: StoredMessage[] = [];
   for (let index = 0; index < messageCount; index++) {
     const bytes = sampleMessage({ size: 200 + randomInt(20_000) });
-    const result = await account.append(index % 3 === 2 ? 'Archive' : 'INBOX', bytes, { flags: index % 2 ? ['\\Seen'] : [] });
-    messages.push({ mailboxId: result.mailboxId, uid: result.uid, blobHash: result.blobHash, bytes });
+    const mailboxName = index % 3 === 2 ? 'Archive' : 'INBOX';
+    const flags = index % 2 ? ['\\Seen'] : [];
+    const result = await account.append(mailboxName, bytes, { flags });
+    messages.push({ mailboxId: result.mailboxId, mailboxName, uid: result.uid, flags, blobHash: result.blobHash, bytes });
   }
   await backupStore(store, backupDir);
   return { dataDir: path.join(dataDir, 'store'), backupDir, store, account, log, messages };
@@ -81,9 +88,44 @@ export async function disposeTrial(trial: Trial): Promise<void> {
   await fs.rm(path.dirname(trial.dataDir), { recursive: true, force: true });
 }
 
-/** Reads every message both ways; counts answers that are bytes but not the right ones (errors are fine). */
-export async function countBadReads(account: SqliteAccountStore, messages: readonly StoredMessage[]): Promise<number> {
+/**
+ * Reads every message through the store API (whole and streamed, and its record
+ * through fetch) and through a real IMAP session, in a random order; counts answers
+ * that are bytes or metadata but not the right ones (refusals are fine).
+ */
+export async function countBadReads(trial: Trial): Promise<{ bad: number; imapBodies: number }> {
   let bad = 0;
+  let imapBodies = 0;
+  const viaImap = async () => {
+    const outcome = await readThroughImap(trial.store, trial.log, trial.messages);
+    bad += outcome.bad;
+    imapBodies += outcome.bodies;
+  };
+  const imapFirst = randomInt(2) === 0;
+  if (imapFirst) await viaImap();
+  bad += await countBadStoreReads(trial.account, trial.messages);
+  if (!imapFirst) await viaImap();
+  return { bad, imapBodies };
+}
+
+/** Reads every message both ways through the store API, and every record fetch() returns. */
+export async function countBadStoreReads(account: SqliteAccountStore, messages: readonly StoredMessage[]): Promise<number> {
+  let bad = 0;
+  for (const mailboxId of new Set(messages.map((message) => message.mailboxId))) {
+    let records: Awaited<ReturnType<SqliteAccountStore['fetch']>>;
+    try {
+      records = await account.fetch(mailboxId, { uids: [[1, Infinity]] });
+    } catch {
+      continue; // Refused (a damaged database): nothing served.
+    }
+    const known = new Map(messages.filter((message) => message.mailboxId === mailboxId).map((message) => [message.uid, message]));
+    for (const record of records) {
+      const message = known.get(record.uid);
+      // Edited flags, or a blob hash or UID that is not this record's own.
+      if (message && (record.flags.join(' ') !== [...message.flags].sort().join(' ') || record.blobHash !== message.blobHash)) bad++;
+      if (!message && messages.some((other) => other.blobHash === record.blobHash)) bad++;
+    }
+  }
   for (const message of messages) {
     try {
       if (!(await account.readMessage(message.mailboxId, message.uid)).equals(message.bytes)) bad++;
@@ -128,9 +170,9 @@ function blobOrRowFault(name: string, inject: (trial: Trial) => Promise<void>): 
       // Half the trials read first (a client hits the damage, the read quarantines
       // it, audit then sees a missing file), half audit the damage as it lies.
       const readFirst = randomInt(2) === 0;
-      let badBytesServed = readFirst ? await countBadReads(trial.account, trial.messages) : 0;
+      const reads = readFirst ? await countBadReads(trial) : { bad: 0, imapBodies: 0 };
       const found = await auditStore(trial.store);
-      if (!readFirst) badBytesServed = await countBadReads(trial.account, trial.messages);
+      if (!readFirst) Object.assign(reads, await countBadReads(trial));
       if (found.ok) notes.push('audit found nothing');
       const copy = openGoodCopy(trial.backupDir, trial.log);
       let repaired = false;
@@ -141,7 +183,7 @@ function blobOrRowFault(name: string, inject: (trial: Trial) => Promise<void>): 
       } finally {
         copy.close();
       }
-      return { detected: !found.ok, repaired, badBytesServed, notes };
+      return { detected: !found.ok, repaired, badBytesServed: reads.bad, imapBodies: reads.imapBodies, notes };
     },
   };
 }
@@ -204,8 +246,9 @@ export const editedBlobHash = blobOrRowFault('row edited: blob hash', async (tri
 /**
  * A damaged page of the messages table. SQLite caches pages, so the store is
  * closed around the damage (a disk error under a running server shows up the
- * same way on the next read of that page). Nothing can rebuild a page in place:
- * the repair is `restore` from the backup into a new folder.
+ * same way on the next read of that page). Nothing can rebuild a page: the
+ * repair is `restore --in-place` from the backup (server stopped), which puts the
+ * backup's database into the data folder and keeps the blobs where they are.
  */
 export const corruptedPage: FaultClass = {
   name: 'corrupted database page',
@@ -221,18 +264,17 @@ export const corruptedPage: FaultClass = {
     await handle.close();
     trial.store = await openStore({ dataDir: trial.dataDir, log: trial.log });
     trial.account = await trial.store.account(login);
-    const badBytesServed = await countBadReads(trial.account, trial.messages);
+    const reads = await countBadReads(trial);
     const found = await auditStore(trial.store);
     await trial.store.close();
 
-    const restoredDir = `${trial.dataDir}-restored`;
-    const restored = await restoreBackup(trial.backupDir, restoredDir, trial.log);
+    const restored = await restoreInPlace(trial.backupDir, trial.dataDir, trial.log);
     if (!restored.identical) notes.push(...restored.problems.map((problem) => `${problem.kind} ${problem.where}`));
-    trial.store = await openStore({ dataDir: restoredDir, log: trial.log });
+    if (restored.copiedFiles > 0) notes.push(`${restored.copiedFiles} blob(s) rewritten although they were good in place`);
+    trial.store = await openStore({ dataDir: trial.dataDir, log: trial.log });
     trial.account = await trial.store.account(login);
-    trial.dataDir = restoredDir;
     const repaired = restored.identical && (await intactAgain(trial, notes)) && (await auditStore(trial.store)).ok;
-    return { detected: !found.ok, repaired, badBytesServed, notes };
+    return { detected: !found.ok, repaired, badBytesServed: reads.bad, imapBodies: reads.imapBodies, notes };
   },
 };
 
@@ -245,13 +287,13 @@ export const tornWrite: FaultClass = {
     await fs.writeFile(file, trial.messages[0]!.bytes.subarray(0, randomInt(1, trial.messages[0]!.bytes.length)));
     const hourAgo = new Date(Date.now() - 3_600_000);
     await fs.utimes(file, hourAgo, hourAgo);
-    const badBytesServed = await countBadReads(trial.account, trial.messages);
+    const reads = await countBadReads(trial);
     const found = await auditStore(trial.store);
     const detected = found.findings.some((finding) => finding.kind === 'blob.temporary_leftover');
     await auditStore(trial.store, { repair: true });
     const gone = !(await fs.stat(file).catch(() => null));
     if (!gone) notes.push('the temp file is still there');
-    return { detected, repaired: gone && (await intactAgain(trial, notes)), badBytesServed, notes };
+    return { detected, repaired: gone && (await intactAgain(trial, notes)), badBytesServed: reads.bad, imapBodies: reads.imapBodies, notes };
   },
 };
 
@@ -313,14 +355,14 @@ export function failingWrite(code: 'ENOSPC' | 'EIO', at: 'write' | 'sync' | 'dir
       if (leftovers.length > 0) notes.push(`${leftovers.length} temp file(s) left`);
       const strayBlob = await blobs.exists(createHash('sha256').update(message).digest('hex'));
       if (strayBlob) notes.push('the refused message left a blob file');
-      const badBytesServed = await countBadReads(trial.account, trial.messages);
+      const reads = await countBadReads(trial);
       const clean = (await auditStore(trial.store)).ok && (await intactAgain(trial, notes));
       const next = await trial.account.append('INBOX', message).then(
         (result) => result.uid === inbox.uidNext,
         () => false,
       );
       if (!next) notes.push('the store did not accept the next append');
-      return { detected: refused, repaired: unchanged && leftovers.length === 0 && !strayBlob && clean && next, badBytesServed, notes };
+      return { detected: refused, repaired: unchanged && leftovers.length === 0 && !strayBlob && clean && next, badBytesServed: reads.bad, imapBodies: reads.imapBodies, notes };
     },
   };
 }
@@ -357,12 +399,13 @@ export const killedDuringAppends: FaultClass = {
       if (!record || record.blobHash !== hash || !(await trial.store.context.blobs.verify(hash))) lost++;
     }
     if (lost > 0) notes.push(`${lost} acknowledged append(s) lost or changed`);
-    const badBytesServed = (await countBadReads(trial.account, trial.messages)) + lost;
+    const reads = await countBadReads(trial);
+    const badBytesServed = reads.bad + lost;
     const audit = await auditStore(trial.store, { leftoverAgeMilliseconds: 0 });
     const errors = audit.findings.filter((finding) => finding.severity === 'error');
     if (errors.length > 0) notes.push(...errors.map((finding) => `${finding.kind} ${finding.where}`));
     // Nothing to detect when nothing broke: the crash is survived, not repaired.
-    return { detected: errors.length === 0 && lost === 0, repaired: errors.length === 0 && lost === 0, badBytesServed, notes };
+    return { detected: errors.length === 0 && lost === 0, repaired: errors.length === 0 && lost === 0, badBytesServed, imapBodies: reads.imapBodies, notes };
   },
 };
 
@@ -381,18 +424,18 @@ export const bitFlipWithMirror: FaultClass = {
     bytes[randomInt(bytes.length)]! ^= 1 << randomInt(8);
     await fs.writeFile(file, bytes);
     let detected: boolean;
-    let badBytesServed: number;
+    let reads: { bad: number; imapBodies: number };
     if (randomInt(2) === 0) {
-      badBytesServed = await countBadReads(trial.account, trial.messages);
+      reads = await countBadReads(trial);
       detected = trial.log.events.some((event) => event.event === 'integrity.repaired' && event.fields.blob === victim.blobHash);
     } else {
       detected = !(await auditStore(trial.store)).ok;
       const repair = await auditStore(trial.store, { repair: true });
       if (!repair.ok) notes.push('audit --repair left errors');
-      badBytesServed = await countBadReads(trial.account, trial.messages);
+      reads = await countBadReads(trial);
     }
     const repaired = (await trial.store.context.blobs.verify(victim.blobHash)) && (await intactAgain(trial, notes)) && (await auditStore(trial.store)).ok;
-    return { detected, repaired, badBytesServed, notes };
+    return { detected, repaired, badBytesServed: reads.bad, imapBodies: reads.imapBodies, notes };
   },
 };
 

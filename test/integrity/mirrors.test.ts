@@ -74,6 +74,24 @@ test('a bad or missing primary copy is rewritten from a mirror on read, and the 
   assert.equal(await blobs.verify(appended.blobHash), true);
 });
 
+test('a read that finds a bad mirror copy on its way to a good one heals that mirror too', async () => {
+  const { account, blobs, log } = await mirroredStore();
+  const message = sampleMessage({ size: 7000 });
+  const appended = await account.append('INBOX', message);
+  // The primary is flipped, the first mirror truncated: only the second mirror is good.
+  const primary = await fs.readFile(blobs.pathOf(appended.blobHash));
+  primary[42]! ^= 0x01;
+  await fs.writeFile(blobs.pathOf(appended.blobHash), primary);
+  await fs.truncate(blobs.mirrors[0]!.pathOf(appended.blobHash), 100);
+  assert.deepEqual(await account.readMessage(appended.mailboxId, appended.uid), message);
+  assert.equal(await blobs.verify(appended.blobHash), true, 'the primary was rewritten');
+  assert.equal(await blobs.mirrors[0]!.verify(appended.blobHash), true, 'the bad mirror copy was rewritten');
+  assert.equal(await blobs.mirrors[1]!.verify(appended.blobHash), true);
+  const repairs = log.events.filter((event) => event.event === 'integrity.repaired' && event.fields.blob === appended.blobHash);
+  assert.deepEqual(repairs.map((event) => event.fields.copy).sort(), [blobs.mirrors[0]!.root, 'primary'].sort());
+  assert.ok(repairs.every((event) => event.fields.from === blobs.mirrors[1]!.root));
+});
+
 test('the acknowledgement waits for the configured number of durable copies', async () => {
   const all = await mirroredStore();
   all.blobs.mirrors[1]!.fileSystem = failingFileSystem();
@@ -124,6 +142,21 @@ test('the scrub finds a bad copy by itself and repairs it from a good one', asyn
   assert.ok(log.events.some((event) => event.event === 'integrity.scrub_completed'));
 });
 
+test('the scrub rewrites a bit-flipped mirror copy and logs integrity.repaired', async () => {
+  const { account, blobs, store } = await mirroredStore();
+  const appended = await account.append('INBOX', sampleMessage({ size: 3000 }));
+  const file = blobs.mirrors[1]!.pathOf(appended.blobHash);
+  const bytes = await fs.readFile(file);
+  bytes[7]! ^= 0x80;
+  await fs.writeFile(file, bytes);
+  const { scrubber, log } = await scrubFixture(store, 1000);
+  const pass = await scrubber.runPass();
+  assert.deepEqual([pass.problems, pass.repaired], [1, 1]);
+  assert.equal(await blobs.mirrors[1]!.verify(appended.blobHash), true);
+  assert.ok(log.events.some((event) => event.event === 'integrity.repaired' && event.fields.copy === blobs.mirrors[1]!.root));
+  assert.equal((await fs.readdir(path.join(blobs.mirrors[1]!.root, 'quarantine'))).length, 1, 'the bad copy was kept aside, not deleted');
+});
+
 test('the scrub keeps to its I/O budget', async () => {
   const { account, store } = await mirroredStore();
   for (let index = 0; index < 3; index++) await account.append('INBOX', sampleMessage({ size: 20_000 }));
@@ -131,7 +164,8 @@ test('the scrub keeps to its I/O budget', async () => {
   const { scrubber } = await scrubFixture(store, 0.1);
   const pass = await scrubber.runPass();
   assert.ok(pass.bytes >= 180_000, String(pass.bytes));
-  assert.ok(pass.seconds >= 1.7 && pass.seconds < 6, `took ${pass.seconds} s`);
+  // Only the lower bound: a loaded machine may be slower, never faster than the budget.
+  assert.ok(pass.seconds >= 1.7, `took ${pass.seconds} s`);
 });
 
 test('config: mirrors are resolved beside the file; more copies than exist is refused', async () => {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { backupStore } from '../../integrity/backup.js';
 import { compareStores } from '../../integrity/compare.js';
 import { restoreBackup } from '../../integrity/restore.js';
+import { restoreInPlace } from '../../integrity/restore-in-place.js';
 import { verifyBackup, type BackupProblem } from '../../integrity/verify-backup.js';
 import { createProgress } from '../progress.js';
 import { action, commandConfig, withStore, type GlobalOptions } from '../session.js';
@@ -23,7 +24,7 @@ export function registerBackup(program: Command): void {
         const { manifest } = result;
         process.stdout.write(
           `backup in ${destination}: ${manifest.mailboxes.length} mailbox(es), ${manifest.blobs.length} blob(s), ` +
-            `${result.copiedBlobs} copied (${(result.copiedBytes / 1e6).toFixed(1)} MB), ${result.reusedBlobs} already there\n`,
+            `${result.copiedBlobs} copied (${(result.copiedBytes / 1e6).toFixed(1)} MB), ${result.reusedBlobs} already there, ${manifest.queue.length} queued message file(s)\n`,
         );
         printProblems(manifest.skipped.map((item) => ({ ...item, kind: `skipped ${item.kind}` })));
         if (manifest.skipped.length > 0) process.exitCode = 1;
@@ -50,11 +51,23 @@ export function registerBackup(program: Command): void {
   program
     .command('restore <backup>')
     .description('build a new store in --to from a backup and check that its digests equal the manifest’s')
-    .requiredOption('--to <dataDir>', 'the folder for the restored store (must not hold a store yet)')
+    .requiredOption('--to <dataDir>', 'the folder for the restored store (must not hold a store yet, unless --in-place)')
+    .option('--in-place', 'repair a damaged database in the data folder --to (server stopped): the database comes from the backup, blobs stay in place, newer mail is re-linked where it can be')
     .action(
-      action(async (source: string, options: { to: string }) => {
-        const progress = createProgress('restoring (blobs)');
+      action(async (source: string, options: { to: string; inPlace?: boolean }) => {
         const { log } = commandConfig(program.opts<GlobalOptions>());
+        if (options.inPlace) {
+          const result = await restoreInPlace(source, options.to, log);
+          printProblems(result.problems);
+          process.stdout.write(
+            `restored the database of ${options.to} in place: ${result.keptFiles} file(s) kept, ${result.copiedFiles} rewritten from the backup; ` +
+              (result.identical ? 'every mailbox digest equals the manifest’s' : `${result.matchingMailboxes} of ${result.mailboxes} mailbox digests equal the manifest’s`) +
+              `; ${result.relinked} newer message(s) re-linked, ${result.unlinkedBlobs} unreferenced blob(s) left in place; the damaged database is in ${result.damagedDatabase}\n`,
+          );
+          if (!result.identical) process.exitCode = 1;
+          return;
+        }
+        const progress = createProgress('restoring (blobs)');
         const result = await restoreBackup(source, options.to, log, { onProgress: progress.update });
         progress.finish();
         printProblems(result.problems as BackupProblem[]);

@@ -2,7 +2,8 @@
 // the primary and every mirror; the write counts as durable once the configured
 // number of copies are (default: all of them). Reads are served from the primary
 // and verified as always; a bad or missing primary copy is rewritten from a
-// mirror that still holds good bytes (self-healing), logged as `integrity.repaired`.
+// mirror that still holds good bytes (self-healing), logged as `integrity.repaired`,
+// and so is every mirror copy that read found bad on the way.
 import * as fs from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { IntegrityError } from '../../errors.js';
@@ -77,18 +78,34 @@ export class MirroredBlobStore extends FileBlobStore {
     return size;
   }
 
-  /** Rewrites the primary copy from the first mirror with good bytes; rethrows `cause` when none has them. */
+  /**
+   * Rewrites the primary copy from the first mirror with good bytes, and every
+   * mirror that was read on the way and found bad too (DESIGN.md invariant 2: a
+   * bad copy that a read touched is healed, not only the primary). Rethrows
+   * `cause` when no mirror has good bytes.
+   */
   async healFromMirror(hash: string, cause: IntegrityError): Promise<Buffer> {
+    const bad: FileBlobStore[] = [];
     for (const mirror of this.mirrors) {
       let bytes: Buffer;
       try {
         // The mirror's read verifies, and quarantines its own bad copy.
         bytes = await mirror.read(hash);
-      } catch {
+      } catch (error) {
+        if (error instanceof IntegrityError) bad.push(mirror);
         continue;
       }
       await this.restore(hash, bytes);
       this.log.warn('integrity.repaired', { blob: hash, copy: 'primary', from: mirror.root });
+      for (const copy of bad) {
+        try {
+          await copy.restore(hash, bytes);
+          this.log.warn('integrity.repaired', { blob: hash, copy: copy.root, from: mirror.root });
+        } catch (error) {
+          // The read is still served from the good copy; the scrub or audit retries the repair.
+          this.log.error('integrity.repair_failed', { blob: hash, copy: copy.root, error: String(error) });
+        }
+      }
       return bytes;
     }
     throw cause;

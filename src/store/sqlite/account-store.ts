@@ -106,7 +106,7 @@ export class SqliteAccountStore implements AccountStore {
       const modseq = this.ledger.nextModseq(this.accountId);
       const now = Date.now();
       // The messages go where expunged ones go: kept for the retention window, undeletable.
-      for (const row of this.rowsIn(mailbox, [[1, Infinity]])) this.ledger.removeMessage(mailbox, row, modseq, true, now);
+      for (const row of this.rowsIn(mailbox, [[1, Infinity]], { verified: false })) this.ledger.removeMessage(mailbox, row, modseq, true, now);
       this.ledger.sql('DELETE FROM mailboxes WHERE id = ?').run(mailbox.id);
       this.ledger.logChange(this.accountId, modseq, mailbox.object_id, 'mailbox-delete', null);
     });
@@ -155,7 +155,7 @@ export class SqliteAccountStore implements AccountStore {
     let ranges: [number, number][] = [[1, Infinity]];
     if (query.uids) ranges = resolveSet(query.uids, this.largestUid(mailbox));
     if (query.sequences) ranges = intersect(ranges, this.sequencesToUids(mailbox, query.sequences));
-    let rows = this.rowsIn(mailbox, ranges);
+    let rows = this.rowsIn(mailbox, ranges, query.onWithheld ? { onWithheld: query.onWithheld } : {});
     if (query.changedSince !== undefined) rows = rows.filter((row) => row.modseq > query.changedSince!);
     return rows.map((row) => {
       const record = toMessageRecord(row);
@@ -297,12 +297,31 @@ export class SqliteAccountStore implements AccountStore {
     return row;
   }
 
-  rowsIn(mailbox: MailboxRow, ranges: readonly (readonly [number, number])[]): MessageRow[] {
+  /**
+   * The rows the store serves or acts on. A row whose checksum no longer matches its
+   * fields (edited behind the store's back) is withheld and logged: its flags, UID or
+   * blob hash are never served, and no flag change, copy or expunge acts on (and so
+   * launders) it until `postkeep audit --repair` restores it. `verified: false` is for
+   * removing a whole mailbox, which must take every row with it.
+   */
+  rowsIn(mailbox: MailboxRow, ranges: readonly (readonly [number, number])[], options: { verified?: boolean; onWithheld?: (uid: number) => void } = {}): MessageRow[] {
     const statement = this.ledger.sql('SELECT * FROM messages WHERE mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid');
     const merged = mergeRanges(ranges);
     const rows: MessageRow[] = [];
     for (const [low, high] of merged) rows.push(...(statement.all(mailbox.id, low, Math.min(high, Number.MAX_SAFE_INTEGER)) as MessageRow[]));
-    return rows;
+    if (options.verified === false) return rows;
+    return rows.filter((row) => {
+      if (this.verified(mailbox, row)) return true;
+      options.onWithheld?.(row.uid);
+      return false;
+    });
+  }
+
+  /** One hash over a few fields: cheap enough to check on every row handed out. */
+  private verified(mailbox: MailboxRow, row: MessageRow): boolean {
+    if (this.ledger.checksumOf(mailbox, row) === row.checksum) return true;
+    this.context.log.error('integrity.record_mismatch', { account: this.login, mailbox: mailbox.name, uid: row.uid });
+    return false;
   }
 
   // ---- private helpers ----
@@ -357,8 +376,7 @@ export class SqliteAccountStore implements AccountStore {
     if (!row) throw new NotFound(`there is no message with UID ${uid}`);
     // A row edited behind the store's back could point at another message's (valid)
     // blob: the record's own checksum is what proves these are this UID's bytes.
-    if (this.ledger.checksumOf(mailbox, row) !== row.checksum) {
-      this.context.log.error('integrity.record_mismatch', { account: this.login, mailbox: mailbox.name, uid });
+    if (!this.verified(mailbox, row)) {
       throw new IntegrityError(`the record of UID ${uid} in ${mailbox.name} failed verification; run \`postkeep audit\``, row.blob_hash);
     }
     return row.blob_hash;

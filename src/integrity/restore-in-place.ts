@@ -1,0 +1,198 @@
+// `postkeep restore <backup> --to <dataDir> --in-place`, with the server stopped:
+// the repair for a damaged database page. SQLite cannot rebuild a page, so the
+// database comes back from the backup, but the data folder is kept:
+//   1. the damaged database (and its -wal/-shm) moves to <dataDir>/damaged-<time>/,
+//      never deleted;
+//   2. blobs and queue files stay in place; only a copy that is missing or fails
+//      its hash is rewritten from the backup (verified);
+//   3. the backup's database goes into place, is opened as the server would, and
+//      every mailbox digest is held to the manifest's (the proof);
+//   4. then mail acknowledged after the backup is re-linked from the damaged
+//      database where its rows can still be read: each row whose record checksum
+//      verifies and whose blob is in place and good is appended again (same
+//      account and mailbox, same flags and INTERNALDATE, a new UID). A row that
+//      cannot be read leaves its blob in place, unreferenced (audit lists it as an
+//      orphan; orphans are never deleted), and it is counted here.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { syncDirectory } from '../durable-files.js';
+import { DatabaseDamaged, InvalidInput, NotFound } from '../errors.js';
+import type { Logger } from '../log.js';
+import { decodeFlags } from '../store/flags.js';
+import { FileBlobStore, sha256 } from '../store/blobs/file-blob-store.js';
+import { openStore } from '../store/open-store.js';
+import { queueDirectoryName } from '../store/sqlite/outbound-queue.js';
+import { rowChecksum, type MessageRow } from '../store/sqlite/rows.js';
+import { blobDirectoryName, databaseFileName, type SqliteMailStore } from '../store/sqlite/sqlite-store.js';
+import { readManifest, type BackupManifest } from './backup-manifest.js';
+import { hashFile } from './hash-file.js';
+import { summarizeMailboxes } from './mailbox-summary.js';
+import { openReadOnlyDatabase } from './read-only-database.js';
+import type { BackupProblem } from './verify-backup.js';
+
+export interface InPlaceRestoreResult {
+  /** Every mailbox digest equalled the manifest's right after the database was put back (before re-linking). */
+  identical: boolean;
+  mailboxes: number;
+  matchingMailboxes: number;
+  /** Blob and queue files already good in the data folder, left untouched. */
+  keptFiles: number;
+  /** Missing or bad copies rewritten from the backup. */
+  copiedFiles: number;
+  /** Messages newer than the backup appended again from the damaged database's readable rows. */
+  relinked: number;
+  /** Blobs in the data folder that no message refers to afterwards (newer mail whose row was unreadable, or expunged mail). */
+  unlinkedBlobs: number;
+  /** Where the damaged database was moved. */
+  damagedDatabase: string;
+  problems: BackupProblem[];
+}
+
+export async function restoreInPlace(backup: string, dataDir: string, log: Logger): Promise<InPlaceRestoreResult> {
+  const source = path.resolve(backup);
+  const target = path.resolve(dataDir);
+  const manifest = await readManifest(source);
+  const targetDatabase = path.join(target, databaseFileName);
+  if (!(await fs.stat(targetDatabase).catch(() => null))) throw new InvalidInput(`${target} holds no store (${databaseFileName}); use \`postkeep restore\` without --in-place`);
+  const sourceDatabase = path.join(source, manifest.database.file);
+  const databaseHash = await hashFile(sourceDatabase).catch(() => null);
+  if (!databaseHash || databaseHash.sha256 !== manifest.database.sha256) {
+    throw new DatabaseDamaged(`the backup's database ${sourceDatabase} ${databaseHash ? 'does not match the hash in its manifest' : 'is missing'}: this backup cannot be restored`);
+  }
+  const problems: BackupProblem[] = [];
+
+  // 1. The damaged database is kept aside: the re-linking below reads it, an admin may want it.
+  const damagedDirectory = path.join(target, `damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  await fs.mkdir(damagedDirectory);
+  for (const suffix of ['', '-wal', '-shm']) {
+    await fs.rename(`${targetDatabase}${suffix}`, path.join(damagedDirectory, `${databaseFileName}${suffix}`)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+  }
+  await syncDirectory(target);
+
+  // 2. Files stay where they are; only a bad or missing copy comes from the backup.
+  let keptFiles = 0;
+  let copiedFiles = 0;
+  for (const [folder, files] of [[blobDirectoryName, manifest.blobs], [queueDirectoryName, manifest.queue]] as const) {
+    const live = new FileBlobStore(path.join(target, folder), log);
+    await live.initialize();
+    const from = new FileBlobStore(path.join(source, folder), log);
+    for (const file of files) {
+      if ((await live.inspect(file.hash)) === 'good') {
+        keptFiles++;
+        continue;
+      }
+      const bytes = await fs.readFile(from.pathOf(file.hash)).catch(() => null);
+      if (!bytes || sha256(bytes) !== file.hash) {
+        problems.push({ kind: `${folder === blobDirectoryName ? 'blob' : 'queue'}.${bytes ? 'mismatch' : 'missing'}`, where: file.hash, detail: 'bad or missing in the data folder and in the backup; not restored' });
+        continue;
+      }
+      await live.restore(file.hash, bytes);
+      copiedFiles++;
+    }
+  }
+
+  // 3. The backup's database into place, then the proof.
+  const partial = `${targetDatabase}.partial`;
+  await fs.copyFile(sourceDatabase, partial);
+  const handle = await fs.open(partial, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(partial, targetDatabase);
+  await syncDirectory(target);
+
+  const store = await openStore({ dataDir: target, log });
+  let matchingMailboxes = 0;
+  let relinked = 0;
+  let unlinkedBlobs = 0;
+  let problemsBeforeRelink = 0;
+  try {
+    matchingMailboxes = checkDigests(store, manifest, problems);
+    problemsBeforeRelink = problems.length;
+    // 4. Mail acknowledged after the backup, where the damaged database still tells where it belongs.
+    relinked = await relinkNewerMail(store, path.join(damagedDirectory, databaseFileName), problems, log);
+    await store.context.commit.idle();
+    const referenced = new Set((store.context.db.prepare('SELECT hash FROM blobs').all() as { hash: string }[]).map((row) => row.hash));
+    for await (const hash of store.context.blobs.list()) if (!referenced.has(hash)) unlinkedBlobs++;
+  } finally {
+    await store.close();
+  }
+  log.info('integrity.restored_in_place', { dataDir: target, backup: source, keptFiles, copiedFiles, relinked, unlinkedBlobs, problems: problems.length });
+  return {
+    identical: matchingMailboxes === manifest.mailboxes.length && problemsBeforeRelink === 0 && manifest.skipped.length === 0,
+    mailboxes: manifest.mailboxes.length,
+    matchingMailboxes,
+    keptFiles,
+    copiedFiles,
+    relinked,
+    unlinkedBlobs,
+    damagedDatabase: damagedDirectory,
+    problems: [...manifest.skipped.map((item) => ({ kind: `skipped.${item.kind}`, where: item.where, detail: `skipped when the backup was taken: ${item.detail}` })), ...problems],
+  };
+}
+
+function checkDigests(store: SqliteMailStore, manifest: BackupManifest, problems: BackupProblem[]): number {
+  let matching = 0;
+  const restored = new Map(summarizeMailboxes(store.context.db).map((summary) => [summary.id, summary]));
+  for (const expected of manifest.mailboxes) {
+    const where = `${expected.account}/${expected.name}`;
+    const found = restored.get(expected.id);
+    if (!found) problems.push({ kind: 'mailbox.missing', where, detail: 'in the manifest but not in the restored store' });
+    else if (found.computedDigest !== expected.digest || found.storedDigest !== expected.digest) {
+      problems.push({ kind: 'mailbox.digest', where, detail: `restored ${found.computedDigest}, the manifest says ${expected.digest}` });
+    } else matching++;
+  }
+  return matching;
+}
+
+type DamagedRow = MessageRow & { mailbox_object_id: string; login: string };
+
+/** Appends again every message the damaged database still describes (checksum good) that the backup lacks. */
+async function relinkNewerMail(store: SqliteMailStore, damagedFile: string, problems: BackupProblem[], log: Logger): Promise<number> {
+  let rows: DamagedRow[];
+  try {
+    const damaged = openReadOnlyDatabase(damagedFile);
+    try {
+      rows = damaged
+        .prepare(
+          `SELECT messages.*, mailboxes.object_id AS mailbox_object_id, accounts.login AS login
+           FROM messages JOIN mailboxes ON mailboxes.id = messages.mailbox_id JOIN accounts ON accounts.id = mailboxes.account_id`,
+        )
+        .all() as DamagedRow[];
+    } finally {
+      damaged.close();
+    }
+  } catch (error) {
+    problems.push({ kind: 'relink.unreadable', where: damagedFile, detail: `the damaged database's messages cannot be read (${(error as Error).message}); mail newer than the backup stays in place as unreferenced blobs` });
+    return 0;
+  }
+  const present = store.context.db.prepare('SELECT 1 FROM messages JOIN mailboxes ON mailboxes.id = messages.mailbox_id WHERE mailboxes.object_id = ? AND messages.email_id = ?');
+  let relinked = 0;
+  for (const row of rows) {
+    if (present.get(row.mailbox_object_id, row.email_id)) continue;
+    const where = `${row.login} ${row.mailbox_object_id} UID ${row.uid}`;
+    // A row the damage may have touched is not trusted to say where mail belongs.
+    if (rowChecksum(row.mailbox_object_id, row) !== row.checksum) {
+      problems.push({ kind: 'relink.record_checksum', where, detail: 'the damaged database’s row fails its checksum; not re-linked' });
+      continue;
+    }
+    try {
+      const bytes = await store.context.blobs.read(row.blob_hash);
+      const account = await store.account(row.login);
+      const mailbox = await account.getMailboxById(row.mailbox_object_id).catch((error: unknown) => {
+        if (error instanceof NotFound) return account.getMailbox('INBOX');
+        throw error;
+      });
+      const appended = await account.append(mailbox.name, bytes, { flags: decodeFlags(row.flags), internalDate: new Date(row.internal_date) });
+      log.warn('integrity.relinked', { login: row.login, mailbox: mailbox.name, oldUid: row.uid, uid: appended.uid, blob: row.blob_hash });
+      relinked++;
+    } catch (error) {
+      problems.push({ kind: 'relink.failed', where, detail: String((error as Error).message ?? error) });
+    }
+  }
+  return relinked;
+}
