@@ -30,6 +30,8 @@ export interface MailboxView {
   keywords: Set<string>;
   /** IMAP4rev1 \Recent (RFC 3501 §2.3.2): messages this session is the first to see. */
   recent: Set<number>;
+  /** RFC 5182 SEARCHRES: the UIDs SEARCH RETURN (SAVE) kept for `$`; a new SELECT starts empty. */
+  savedResult?: number[];
 }
 
 // \Recent is kept in memory, per server process: for each mailbox, the highest UID a
@@ -47,7 +49,10 @@ export function claimRecent(store: MailStore, mailboxId: string, uids: readonly 
   if (!claims) recentClaims.set(store, (claims = new Map()));
   const claimed = claims.get(mailboxId) ?? 0;
   const fresh = uids.filter((uid) => uid > claimed);
-  if (fresh.length > 0) claims.set(mailboxId, Math.max(claimed, ...fresh));
+  // A loop, not Math.max(...fresh): spreading a large mailbox's UIDs overflows the stack.
+  let highest = claimed;
+  for (const uid of fresh) if (uid > highest) highest = uid;
+  if (highest > claimed) claims.set(mailboxId, highest);
   return fresh;
 }
 
@@ -129,7 +134,7 @@ export class Session {
     }
     list.push(
       'LITERAL+', 'ENABLE', 'COMPRESS=DEFLATE', 'IDLE', 'NAMESPACE', 'UNSELECT', 'UIDPLUS', 'MOVE', 'CHILDREN', 'SPECIAL-USE', 'LIST-EXTENDED',
-      'LIST-STATUS', 'CONDSTORE', 'QRESYNC', 'OBJECTID', 'STATUS=SIZE', 'UTF8=ACCEPT', `APPENDLIMIT=${this.limits.appendLimit}`, 'MULTIAPPEND', 'ID', 'ESEARCH', 'BINARY', 'SORT', 'SORT=DISPLAY', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', 'QUOTA', 'QUOTA=RES-STORAGE', 'QUOTA=RES-MESSAGE',
+      'LIST-STATUS', 'CONDSTORE', 'QRESYNC', 'OBJECTID', 'STATUS=SIZE', 'UTF8=ACCEPT', `APPENDLIMIT=${this.limits.appendLimit}`, 'MULTIAPPEND', 'ID', 'ESEARCH', 'SEARCHRES', 'BINARY', 'SORT', 'SORT=DISPLAY', 'ESORT', 'THREAD=ORDEREDSUBJECT', 'THREAD=REFERENCES', 'QUOTA', 'QUOTA=RES-STORAGE', 'QUOTA=RES-MESSAGE',
     );
     return list;
   }
@@ -178,8 +183,9 @@ export class Session {
 
   /** The UIDs, ascending, that a sequence set or UID set names in the current view. */
   resolve(set: SequenceSet, uid: boolean): number[] {
-    if (set === '$') throw bad('SEARCHRES ($) is not supported');
     const uids = this.view.uids;
+    // RFC 5182 §2.1: `$` is the saved result, less the messages expunged since.
+    if (set === '$') return (this.view.savedResult ?? []).filter((saved) => this.indexOf(saved) >= 0);
     const picked = new Set<number>();
     if (uid) {
       const highest = uids.at(-1) ?? 0;
@@ -308,8 +314,10 @@ export class Session {
         const index = this.indexOf(uid);
         if (index < 0) continue;
         view.uids.splice(index, 1);
-        view.exists--;
         view.recent.delete(uid);
+        // Appended and expunged since the last EXISTS: the client never knew it.
+        if (index >= view.exists) continue;
+        view.exists--;
         removed.push(uid);
       }
       if (removed.length > 0) await this.writer.untagged(`VANISHED ${formatNumberSet(removed)}`);
@@ -320,8 +328,11 @@ export class Session {
       const index = this.indexOf(uid);
       if (index < 0) continue;
       view.uids.splice(index, 1);
-      view.exists--;
       view.recent.delete(uid);
+      // RFC 9051 §7.5.1: an EXPUNGE numbers a message the client knows of; one appended
+      // and expunged since the last EXISTS is dropped without a word (EXISTS then tells the count).
+      if (index >= view.exists) continue;
+      view.exists--;
       await this.writer.untagged(`${index + 1} EXPUNGE`);
     }
   }
