@@ -1,6 +1,7 @@
 // ENVELOPE, BODY/BODYSTRUCTURE and BODY[section] from the structure parsed once at
 // ingest (DESIGN.md: serving a FETCH never re-parses the message). RFC 9051 §7.5.2.
 import type { Address, BodyPart, Envelope, MessageStructure } from '../mime/structure.js';
+import { decodeTransferEncoding } from '../mime/transfer-encoding.js';
 import type { Section } from './parser/index.js';
 import { concat, nstring } from './response.js';
 
@@ -19,7 +20,7 @@ function addresses(list: Address[] | null, utf8: boolean): Piece[] {
   if (!list || list.length === 0) return ['NIL'];
   const out: Piece[] = ['('];
   for (const address of list) {
-    out.push('(', nstring(address.name, utf8), ' NIL ', nstring(address.mailbox, utf8), ' ', nstring(address.host, utf8), ')');
+    out.push('(', nstring(address.name, utf8), ' ', nstring(address.adl ?? null, utf8), ' ', nstring(address.mailbox, utf8), ' ', nstring(address.host, utf8), ')');
   }
   out.push(')');
   return out;
@@ -170,30 +171,6 @@ export function findPart(structure: MessageStructure, path: number[]): BodyPart 
   return part ?? structure.root;
 }
 
-function decodeQuotedPrintable(bytes: Buffer): Buffer {
-  // RFC 2045 §6.7: trailing white space is transport padding; "=" at a line's end is a
-  // soft line break; "=XX" is one byte.
-  const lines = bytes.toString('latin1').split(/\r?\n/);
-  let text = '';
-  lines.forEach((raw, index) => {
-    const line = raw.replace(/[ \t]+$/, '');
-    if (line.endsWith('=')) text += line.slice(0, -1);
-    else text += line + (index < lines.length - 1 ? '\r\n' : '');
-  });
-  const out = Buffer.alloc(text.length);
-  let length = 0;
-  for (let index = 0; index < text.length; index++) {
-    const char = text.charCodeAt(index);
-    if (char === 0x3d && /^[0-9A-Fa-f]{2}$/.test(text.slice(index + 1, index + 3))) {
-      out[length++] = parseInt(text.slice(index + 1, index + 3), 16);
-      index += 2;
-    } else {
-      out[length++] = char;
-    }
-  }
-  return out.subarray(0, length);
-}
-
 /**
  * BINARY[part] (RFC 3516 §4, RFC 9051 §6.4.5): the part's body with its
  * Content-Transfer-Encoding removed; null for an encoding this server does not know.
@@ -202,11 +179,5 @@ export function decodedPart(message: Buffer, structure: MessageStructure, path: 
   if (path.length === 0) return message;
   const part = findPart(structure, path);
   if (!part) return undefined;
-  const body = message.subarray(part.bodyStart, Math.min(part.end, message.length));
-  switch (part.encoding) {
-    case '7bit': case '8bit': case 'binary': return body;
-    case 'base64': return Buffer.from(body.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
-    case 'quoted-printable': return decodeQuotedPrintable(body);
-    default: return null;
-  }
+  return decodeTransferEncoding(message.subarray(part.bodyStart, Math.min(part.end, message.length)), part.encoding);
 }

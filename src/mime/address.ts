@@ -168,12 +168,16 @@ class AddressParser {
 
   /** After "<": optional obsolete route, addr-spec, then ">". */
   private parseAngleAddress(phrase: Token[]): void {
-    // RFC 5322 §4.4 obs-route: "@a,@b:" before the addr-spec; dropped (IMAP adl is NIL here).
+    // RFC 5322 §4.4 obs-route: "@a,@b:" before the addr-spec; IMAP's adl (RFC 3501 §7.4.2) is "@a,@b".
     const first = this.tokens[this.index];
+    let route: string | null = null;
     if (first && first.kind === 'special' && first.text === '@') {
       let colon = this.index;
       while (colon < this.tokens.length && !isSpecial(this.tokens[colon], ':') && !isSpecial(this.tokens[colon], '>')) colon++;
-      if (colon < this.tokens.length && isSpecial(this.tokens[colon], ':')) this.index = colon + 1;
+      if (colon < this.tokens.length && isSpecial(this.tokens[colon], ':')) {
+        route = joinTight(this.tokens.slice(this.index, colon));
+        this.index = colon + 1;
+      }
     }
     const local: Token[] = [];
     const domain: Token[] = [];
@@ -203,7 +207,7 @@ class AddressParser {
       this.push(name, local.length ? joinTight(local) : MISSING_MAILBOX, MISSING_DOMAIN);
       return;
     }
-    this.push(name, local.length ? joinTight(local) : MISSING_MAILBOX, domain.length ? joinTight(domain) : MISSING_DOMAIN);
+    this.push(name, local.length ? joinTight(local) : MISSING_MAILBOX, domain.length ? joinTight(domain) : MISSING_DOMAIN, route);
   }
 
   /** After "@" of a bare addr-spec; `local` are the tokens before it. */
@@ -230,9 +234,9 @@ class AddressParser {
     return next ? next.comment : this.trailingComment;
   }
 
-  private push(name: string | null, mailbox: string, host: string): void {
+  private push(name: string | null, mailbox: string, host: string, route: string | null = null): void {
     if (this.result.length >= MAX_ADDRESSES) return;
-    this.result.push({ name: name === '' ? null : name, adl: null, mailbox, host });
+    this.result.push({ name: name === '' ? null : name, adl: route, mailbox, host });
   }
 }
 

@@ -16,7 +16,7 @@ export interface HeaderField {
 /** IMAP ENVELOPE address; groups as RFC 3501 §7.4.2 (start marker: host null, mailbox = group name; end marker: all null). */
 export interface Address {
   name: string | null;
-  adl: null;
+  adl: string | null; // RFC 5322 §4.4 obsolete route ("@a,@b"), else null
   mailbox: string | null;
   host: string | null;
 }

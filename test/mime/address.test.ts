@@ -66,7 +66,8 @@ test('comments are dropped; a trailing comment names a bare address', () => {
 });
 
 test('obsolete route and CFWS around dots are tolerated (RFC 5322 §4.4)', () => {
-  assert.deepEqual(triples('Route <@route1,@route2:user@host>'), [['Route', 'user', 'host']]);
+  // The route is kept as IMAP's adl (RFC 3501 §7.4.2), the rest parsed as usual.
+  assert.deepEqual(parseAddressList('Route <@route1,@route2:user@host>'), [{ name: 'Route', adl: '@route1,@route2', mailbox: 'user', host: 'host' }]);
   assert.deepEqual(triples('john . doe @ example . com'), [[null, 'john.doe', 'example.com']]);
 });
 

@@ -19,6 +19,12 @@ function listLine(session: Session, command: string, attributes: string[], name:
   return concat([`${command} (${attributes.join(' ')}) "/" `, session.mailboxName(name)]);
 }
 
+/** The superior names of `name`, outermost first: a/b/c → a, a/b. */
+function ancestors(name: string): string[] {
+  const levels = name.split('/');
+  return levels.slice(0, -1).map((_, index) => levels.slice(0, index + 1).join('/'));
+}
+
 export const list: CommandSpec<'LIST'> = defineCommand({
   name: 'LIST',
   states: authenticatedStates,
@@ -37,19 +43,34 @@ export const list: CommandSpec<'LIST'> = defineCommand({
     const hasChildren = (name: string) => mailboxes.some((mailbox) => mailbox.name.startsWith(name + '/'));
     const onlySubscribed = command.selectOptions.includes('SUBSCRIBED');
     const onlySpecialUse = command.selectOptions.includes('SPECIAL-USE');
+    const recursive = command.selectOptions.includes('RECURSIVEMATCH');
     const showSubscribed = onlySubscribed || command.returnOptions.subscribed;
-    let names = mailboxes.map((mailbox) => mailbox.name);
-    if (onlySubscribed) names = [...new Set([...subscriptions])].sort();
-    for (const name of names) {
+    // RFC 5258 §3: a name is selected when it meets every selection option given.
+    const selected = (name: string) => (!onlySubscribed || subscriptions.has(name)) && (!onlySpecialUse || Boolean(byName.get(name)?.specialUse));
+    const names = new Set<string>(onlySubscribed ? subscriptions : mailboxes.map((mailbox) => mailbox.name));
+    // RFC 5258 §3 RECURSIVEMATCH: a name that is not selected itself but has selected
+    // descendants the patterns do not match is listed with CHILDINFO, naming the options.
+    const childInfo = new Set<string>();
+    if (recursive) {
+      for (const name of names) {
+        if (!selected(name) || matches(name)) continue;
+        for (const ancestor of ancestors(name)) if (matches(ancestor)) childInfo.add(ancestor);
+      }
+      for (const name of childInfo) names.add(name);
+    }
+    const childInfoItem = ` (CHILDINFO (${command.selectOptions.filter((option) => option !== 'RECURSIVEMATCH' && option !== 'REMOTE').map((option) => `"${option}"`).join(' ')}))`;
+    for (const name of [...names].sort()) {
       if (!matches(name)) continue;
+      const isSelected = selected(name);
+      if (!isSelected && !childInfo.has(name)) continue;
       const mailbox: MailboxInfo | undefined = byName.get(name);
-      if (onlySpecialUse && !mailbox?.specialUse) continue;
       const attributes: string[] = [];
       if (!mailbox) attributes.push('\\NonExistent');
       else attributes.push(hasChildren(name) ? '\\HasChildren' : '\\HasNoChildren');
       if (showSubscribed && subscriptions.has(name)) attributes.push('\\Subscribed');
       if (mailbox?.specialUse) attributes.push(mailbox.specialUse);
-      await writer.untagged(listLine(session, 'LIST', attributes, name));
+      const line = listLine(session, 'LIST', attributes, name);
+      await writer.untagged(childInfo.has(name) ? concat([line, childInfoItem]) : line);
       // RFC 5819 §2: STATUS follows the LIST of each selectable mailbox.
       if (command.returnOptions.status && mailbox) await writer.untagged(statusResponse(session, mailbox, command.returnOptions.status));
     }
@@ -62,9 +83,18 @@ export const lsub: CommandSpec<'LSUB'> = defineCommand({
   async handler(session, command) {
     const match = patternMatcher(command.reference, command.pattern);
     const existing = new Set((await session.mail.listMailboxes()).map((mailbox) => mailbox.name));
-    for (const name of await session.mail.listSubscriptions()) {
-      if (!match(name)) continue;
-      await session.writer.untagged(listLine(session, 'LSUB', existing.has(name) ? [] : ['\\Noselect'], name));
+    const subscriptions = await session.mail.listSubscriptions();
+    const subscribed = new Set(subscriptions);
+    const lines = new Map<string, string[]>();
+    for (const name of subscriptions) {
+      if (match(name)) {
+        lines.set(name, existing.has(name) ? [] : ['\\Noselect']);
+        continue;
+      }
+      // RFC 3501 §6.3.9: when "%" stops at a level that is not subscribed but has a subscribed
+      // child, that level is listed with \Noselect.
+      for (const ancestor of ancestors(name)) if (!subscribed.has(ancestor) && match(ancestor)) lines.set(ancestor, ['\\Noselect']);
     }
+    for (const name of [...lines.keys()].sort()) await session.writer.untagged(listLine(session, 'LSUB', lines.get(name)!, name));
   },
 });

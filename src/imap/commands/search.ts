@@ -1,11 +1,13 @@
 // SEARCH and UID SEARCH — RFC 9051 §6.4.4, ESEARCH return options (RFC 4731), MODSEQ
 // (RFC 7162 §3.1.5), EMAILID/THREADID (RFC 8474 §5). Selected state.
 //
-// A first version: keys are evaluated in memory over the records (flags, dates, sizes,
-// IDs) and, only when a text key needs them, over the verified message bytes (a
-// case-insensitive substring of the raw header or body, not yet MIME-decoded).
-// SEARCHRES (SAVE, `$`) is refused.
+// Keys are evaluated in memory over the records (flags, dates, sizes, IDs) and, only
+// when a text key needs them, over the verified message bytes: headers decoded
+// (RFC 2047), bodies decoded (base64/QP, charset), compared as Unicode without case
+// (src/mime/search-text.ts).
+// SEARCHRES (RFC 5182): RETURN (SAVE) keeps the result for `$` (session.ts resolves it).
 import { IntegrityError } from '../../errors.js';
+import { addressText, bodyTexts, foldCase, headerText as searchHeaderText, headerValues as searchHeaderValues } from '../../mime/search-text.js';
 import type { MessageRecord } from '../../store/types.js';
 import type { CalendarDate, SearchKey, SearchQuery, SearchReturnOption } from '../parser/index.js';
 import { ImapReply, no } from '../response.js';
@@ -16,6 +18,8 @@ interface Candidate {
   record: MessageRecord;
   sequence: number;
   bytes: Buffer | null;
+  /** The decoded, case-folded body text, made on first use. */
+  body?: string;
 }
 
 function needsBytes(key: SearchKey): boolean {
@@ -77,22 +81,31 @@ function sentDay(record: MessageRecord): number | null {
   return record.structure?.sentDate ?? null;
 }
 
-function contains(haystack: Buffer, needle: string): boolean {
-  if (needle === '') return true;
-  // ASCII case-insensitive on the raw bytes (latin1 keeps one char per byte).
-  return haystack.toString('latin1').toLowerCase().includes(Buffer.from(needle, 'utf8').toString('latin1').toLowerCase());
+/** RFC 9051 §6.4.4: a case-insensitive substring; the empty string matches any text that is there. */
+function contains(haystack: string, needle: string): boolean {
+  return needle === '' || foldCase(haystack).includes(foldCase(needle));
 }
 
-function headerValues(candidate: Candidate, name: string): Buffer[] {
+function headerValues(candidate: Candidate, name: string): string[] {
   const structure = candidate.record.structure;
   if (!structure || !candidate.bytes) return [];
-  return structure.root.headers
-    .filter((field) => field.name === name.toLowerCase())
-    .map((field) => {
-      const text = candidate.bytes!.subarray(field.start, field.end);
-      const colon = text.indexOf(0x3a);
-      return text.subarray(colon + 1);
-    });
+  return searchHeaderValues(candidate.bytes, structure.root, name);
+}
+
+/** FROM/TO/CC/BCC: the decoded header, and the parsed addresses as `Name <mailbox@host>`. */
+function addressValues(candidate: Candidate, key: 'FROM' | 'TO' | 'CC' | 'BCC'): string[] {
+  const values = headerValues(candidate, key);
+  const envelope = candidate.record.structure?.envelope;
+  if (values.length > 0 && envelope) values.push(addressText(envelope[key.toLowerCase() as 'from' | 'to' | 'cc' | 'bcc']));
+  return values;
+}
+
+/** The decoded body text, case-folded once per message however many keys look at it. */
+function foldedBody(candidate: Candidate): string {
+  const structure = candidate.record.structure;
+  if (!candidate.bytes || !structure) return '';
+  candidate.body ??= foldCase(bodyTexts(candidate.bytes, structure).join('\r\n'));
+  return candidate.body;
 }
 
 export function createMatcher(session: Session, uidSets: Map<SearchKey, Set<number>>) {
@@ -138,17 +151,20 @@ export function createMatcher(session: Session, uidSets: Map<SearchKey, Set<numb
       case 'NOT': return !matches(key.operand, candidate);
       case 'OR': return matches(key.left, candidate) || matches(key.right, candidate);
       case 'AND': return key.operands.every((operand) => matches(operand, candidate));
-      case 'FROM': case 'TO': case 'CC': case 'BCC': case 'SUBJECT':
+      case 'FROM': case 'TO': case 'CC': case 'BCC':
+        return addressValues(candidate, key.key).some((value) => contains(value, key.value));
+      case 'SUBJECT':
         return headerValues(candidate, key.key).some((value) => contains(value, key.value));
       case 'HEADER':
         return headerValues(candidate, key.field).some((value) => contains(value, key.value));
-      case 'BODY': {
+      case 'BODY':
+        return key.value === '' || foldedBody(candidate).includes(foldCase(key.value));
+      case 'TEXT': {
+        // RFC 9051 §6.4.4: TEXT is the header or the body.
         const structure = record.structure;
         if (!candidate.bytes || !structure) return false;
-        return contains(candidate.bytes.subarray(structure.root.bodyStart), key.value);
+        return contains(searchHeaderText(candidate.bytes, structure.root), key.value) || foldedBody(candidate).includes(foldCase(key.value));
       }
-      case 'TEXT':
-        return candidate.bytes ? contains(candidate.bytes, key.value) : false;
     }
   };
   return matches;
@@ -164,18 +180,27 @@ function collectSets(key: SearchKey, session: Session, out: Map<SearchKey, Set<n
   }
 }
 
+function hasModseqKey(key: SearchKey): boolean {
+  switch (key.key) {
+    case 'MODSEQ': return true;
+    case 'NOT': return hasModseqKey(key.operand);
+    case 'OR': return hasModseqKey(key.left) || hasModseqKey(key.right);
+    case 'AND': return key.operands.some(hasModseqKey);
+    default: return false;
+  }
+}
+
 /** The records (with structure when `withStructure` or a key needs it) that match the query, in UID order. */
 export async function searchRecords(session: Session, query: SearchQuery, options: { withStructure?: boolean } = {}): Promise<MessageRecord[]> {
   const view = session.view;
   if (query.charset !== null && !['UTF-8', 'US-ASCII'].includes(query.charset.toUpperCase())) throw no('unsupported charset', 'BADCHARSET (UTF-8 US-ASCII)');
-  if (query.returnOptions?.includes('SAVE')) throw no('SEARCHRES (SAVE) is not supported yet', 'CANNOT');
   const root: SearchKey = { key: 'AND', operands: query.keys };
   const sets = new Map<SearchKey, Set<number>>();
   collectSets(root, session, sets);
   const matches = createMatcher(session, sets);
   const withBytes = needsBytes(root);
   const withStructure = options.withStructure === true || needsStructure(root);
-  if (query.keys.some((key) => key.key === 'MODSEQ')) await session.enableCondstore();
+  if (hasModseqKey(root)) await session.enableCondstore();
   const found: MessageRecord[] = [];
   const uids = view.uids.slice();
   for (let start = 0; start < uids.length; start += 500) {
@@ -199,32 +224,103 @@ export async function searchRecords(session: Session, query: SearchQuery, option
   return found;
 }
 
+/** Only MIN and/or MAX asked for (SAVE aside): RFC 5182 §2.4 and RFC 7162 §3.1.5 then look at those messages only. */
+function onlyMinMax(options: readonly SearchReturnOption[]): boolean {
+  const shown = options.filter((option) => option !== 'SAVE');
+  return shown.length > 0 && shown.every((option) => option === 'MIN' || option === 'MAX');
+}
+
+/** The records MIN and MAX name: the first and last of the result in its order (UID order, or sort order for SORT). */
+function minMaxRecords(options: readonly SearchReturnOption[], ordered: readonly MessageRecord[]): MessageRecord[] {
+  const picked: MessageRecord[] = [];
+  if (ordered.length === 0) return picked;
+  if (options.includes('MIN')) picked.push(ordered[0]!);
+  if (options.includes('MAX')) picked.push(ordered.at(-1)!);
+  return picked;
+}
+
+/**
+ * RFC 5182 SEARCHRES: RETURN (SAVE) keeps the result for `$` — only the MIN/MAX
+ * messages when those are the only other options (§2.4), else all of it.
+ */
+export function saveResult(session: Session, options: readonly SearchReturnOption[] | null, ordered: readonly MessageRecord[]): void {
+  if (!options?.includes('SAVE')) return;
+  const kept = onlyMinMax(options) ? minMaxRecords(options, ordered) : ordered;
+  session.view.savedResult = [...new Set(kept.map((record) => record.uid))].sort((a, b) => a - b);
+}
+
+/** RFC 5182 §2.1: a SEARCH with SAVE that fails leaves `$` empty. */
+export function forgetResult(session: Session, options: readonly SearchReturnOption[] | null): void {
+  if (options?.includes('SAVE') && session.selected) session.selected.savedResult = [];
+}
+
+/** RFC 7162 §3.1.5: the highest MODSEQ of the messages the response names (the MIN/MAX ones when only those are asked). */
+export function resultModseq(options: readonly SearchReturnOption[] | null, ordered: readonly MessageRecord[]): number | null {
+  const named = options !== null && onlyMinMax(options) ? minMaxRecords(options, ordered) : ordered;
+  let highest: number | null = null;
+  for (const record of named) highest = highest === null ? record.modseq : Math.max(highest, record.modseq);
+  return highest;
+}
+
 export default defineCommand({
   name: 'SEARCH',
   states: selectedState,
   async handler(session, command) {
     const query = command.query;
-    const found = await searchRecords(session, query);
+    let found: MessageRecord[];
+    try {
+      found = await searchRecords(session, query);
+    } catch (error) {
+      forgetResult(session, query.returnOptions);
+      throw error;
+    }
     const numbers = found.map((record) => (command.uid ? record.uid : session.sequenceOf(record.uid)));
-    const modseq = session.condstore && query.keys.some((key) => key.key === 'MODSEQ') && found.length > 0 ? Math.max(...found.map((record) => record.modseq)) : null;
+    const modseq = session.condstore && query.keys.some(hasModseqKey) ? resultModseq(query.returnOptions, found) : null;
     if (query.returnOptions === null) {
       await session.writer.untagged(`SEARCH${numbers.map((number) => ' ' + number).join('')}${modseq !== null ? ` (MODSEQ ${modseq})` : ''}`);
     } else {
-      await session.writer.untagged(esearch(command.tag, command.uid, query.returnOptions, numbers, modseq));
+      saveResult(session, query.returnOptions, found);
+      const response = esearch(command.tag, command.uid, query.returnOptions, numbers, modseq);
+      if (response !== null) await session.writer.untagged(response);
     }
     return new ImapReply('OK', `${command.uid ? 'UID SEARCH' : 'SEARCH'} completed`);
   },
 });
 
-/** RFC 4731 §3.1 ESEARCH response; `RETURN ()` means ALL. */
-export function esearch(tag: string, uid: boolean, returnOptions: SearchReturnOption[], numbers: number[], modseq: number | null = null): string {
-  const options = returnOptions.length === 0 ? ['ALL'] : returnOptions;
+/** Numbers in the order given, ascending runs as ranges: `1:3,7,5` (RFC 5267 §3.1 ALL keeps the sort order). */
+function orderedSet(numbers: readonly number[]): string {
+  const parts: string[] = [];
+  let from = numbers[0]!;
+  let to = from;
+  for (const number of numbers.slice(1)) {
+    if (number === to + 1) {
+      to = number;
+      continue;
+    }
+    parts.push(from === to ? String(from) : `${from}:${to}`);
+    from = to = number;
+  }
+  parts.push(from === to ? String(from) : `${from}:${to}`);
+  return parts.join(',');
+}
+
+/**
+ * RFC 4731 §3.1 ESEARCH response; `RETURN ()` means ALL. `numbers` is the result in
+ * its order: ascending for SEARCH, sort order for SORT (`sorted`: MIN and MAX are then
+ * the first and last, RFC 5267 §3.1). Null when SAVE is the only option (RFC 5182 §2.1).
+ */
+export function esearch(tag: string, uid: boolean, returnOptions: SearchReturnOption[], numbers: number[], modseq: number | null = null, sorted = false): string | null {
+  const shown = returnOptions.filter((option) => option !== 'SAVE');
+  if (shown.length === 0 && returnOptions.length > 0) return null;
+  const options = shown.length === 0 ? ['ALL'] : shown;
   const parts = [`(TAG "${tag}")`];
   if (uid) parts.push('UID');
   if (numbers.length > 0) {
-    if (options.includes('MIN')) parts.push(`MIN ${Math.min(...numbers)}`);
-    if (options.includes('MAX')) parts.push(`MAX ${Math.max(...numbers)}`);
-    if (options.includes('ALL')) parts.push(`ALL ${formatNumberSet(numbers.slice().sort((a, b) => a - b))}`);
+    const lowest = sorted ? numbers[0]! : numbers.reduce((a, b) => Math.min(a, b));
+    const highest = sorted ? numbers.at(-1)! : numbers.reduce((a, b) => Math.max(a, b));
+    if (options.includes('MIN')) parts.push(`MIN ${lowest}`);
+    if (options.includes('MAX')) parts.push(`MAX ${highest}`);
+    if (options.includes('ALL')) parts.push(`ALL ${sorted ? orderedSet(numbers) : formatNumberSet(numbers.slice().sort((a, b) => a - b))}`);
   }
   if (options.includes('COUNT')) parts.push(`COUNT ${numbers.length}`);
   if (modseq !== null) parts.push(`MODSEQ ${modseq}`);

@@ -17,7 +17,8 @@ async function open(session: Session, mailbox: string, readOnly: boolean, condst
   const info = await account.getMailbox(mailbox);
   const records = await account.fetch(info.id, { uids: [[1, Infinity]] });
   const uids = records.map((record) => record.uid);
-  const highestModseq = Math.max(info.highestModseq, ...records.map((record) => record.modseq), 0);
+  // reduce, not Math.max(...): spreading a large mailbox's records overflows the stack.
+  const highestModseq = records.reduce((highest, record) => Math.max(highest, record.modseq), Math.max(info.highestModseq, 0));
   session.selected = {
     id: info.id,
     name: info.name,

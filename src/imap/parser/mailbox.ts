@@ -4,15 +4,19 @@ import { decodeUtf8, isAtomChar, type Cursor } from './cursor.js';
 import { ParseError } from './parse-error.js';
 import type { ParseOptions } from './types.js';
 
-function toName(bytes: Buffer, options: ParseOptions, what: string): string {
+function toName(bytes: Buffer, options: ParseOptions, what: string, pattern = false): string {
   if (options.utf8) return decodeUtf8(bytes, what);
   // RFC 3501 §5.1.3: without UTF8=ACCEPT names travel as 7-bit modified UTF-7.
   for (const byte of bytes) {
     if (byte >= 0x80) throw new ParseError('mailbox-name', `${what} has 8-bit characters; use modified UTF-7 or ENABLE UTF8=ACCEPT`);
   }
-  const decoded = decodeModifiedUtf7(bytes.toString('latin1'));
-  if (decoded === null) throw new ParseError('mailbox-name', `${what} is not valid modified UTF-7`);
-  return decoded;
+  const text = bytes.toString('latin1');
+  const decoded = decodeModifiedUtf7(text);
+  if (decoded !== null) return decoded;
+  // A pattern is only compared: taken as written it matches what it can, and LIST answers OK.
+  if (pattern) return text;
+  // The command is well formed; no mailbox can have this name, so it is a NO (as for one that does not exist).
+  throw new ParseError('mailbox-name', `${what} is not valid modified UTF-7`, { status: 'NO', responseCode: 'CANNOT' });
 }
 
 /** mailbox = "INBOX" / astring; INBOX in any case is INBOX (RFC 9051 §5.1). */
@@ -24,8 +28,8 @@ export function readMailbox(cursor: Cursor, options: ParseOptions, what = 'mailb
 /** list-mailbox = 1*list-char / string, where list-char adds `%`, `*` and `]` to ATOM-CHAR. */
 export function readListMailbox(cursor: Cursor, options: ParseOptions): string {
   const byte = cursor.peek();
-  if (byte === 0x22 || cursor.atLiteral()) return toName(cursor.stringBytes('mailbox pattern'), options, 'mailbox pattern');
+  if (byte === 0x22 || cursor.atLiteral()) return toName(cursor.stringBytes('mailbox pattern'), options, 'mailbox pattern', true);
   const text = cursor.run((value) => isAtomChar(value) || value === 0x25 || value === 0x2a || value === 0x5d);
   if (text === '') throw new ParseError('syntax', `expected a mailbox pattern instead of ${cursor.describe()}`);
-  return toName(Buffer.from(text, 'latin1'), options, 'mailbox pattern');
+  return toName(Buffer.from(text, 'latin1'), options, 'mailbox pattern', true);
 }

@@ -16,7 +16,7 @@ export type ParseErrorCode =
 export class ParseError extends PostkeepError {
   /** The command's tag when it could be read, else null (answer with `* BAD`). */
   tag: string | null;
-  /** `NO` only for a refused APPEND message (RFC 7889 §4: `NO [TOOBIG]`); everything else is `BAD`. */
+  /** `NO` for a refused APPEND message (RFC 7889 §4: `NO [TOOBIG]`), an unsupported charset and a mailbox name that cannot exist; else `BAD`. */
   readonly status: 'BAD' | 'NO';
   /** An IMAP response code to put in brackets, e.g. `TOOBIG`. */
   readonly responseCode: string | null;
