@@ -65,7 +65,8 @@ export interface ConnectionOptions {
   store: MailStore;
   log: Logger;
   limits: ImapLimits;
-  secureContext: tls.SecureContext;
+  /** The context in service now (certificates reload while the server runs). */
+  secureContext: () => tls.SecureContext;
   /** True for the implicit-TLS port: the socket is already a TLSSocket. */
   secure: boolean;
   spoolDirectory?: string;
@@ -84,6 +85,8 @@ export class ImapConnection implements ConnectionControl {
   private upgradePending = false;
   private compressionPending = false;
   compressed = false;
+  /** The stream corked until the end of this event-loop turn (see afterWrite). */
+  private corked: Writable | null = null;
   /** Where responses go: the socket, or the deflate stream in front of it. */
   private output: Writable;
   private deflate: zlib.DeflateRaw | null = null;
@@ -107,7 +110,7 @@ export class ImapConnection implements ConnectionControl {
     this.output = socket;
     this.writer = new ResponseWriter(
       () => this.output,
-      () => this.deflate?.flush(zlib.constants.Z_SYNC_FLUSH),
+      () => this.afterWrite(),
     );
     this.session = new Session(options.store, this.writer, this, options.limits, options.log);
     this.attach(socket);
@@ -118,6 +121,9 @@ export class ImapConnection implements ConnectionControl {
   }
 
   private attach(socket: net.Socket): void {
+    // A reply is often several small writes (untagged lines, then the tagged one): with
+    // Nagle's algorithm the last waits for the client's delayed ACK, about 40 ms each time.
+    socket.setNoDelay(true);
     socket.on('data', this.onData);
     socket.on('error', () => {});
     socket.on('close', () => this.closeDown());
@@ -209,6 +215,8 @@ export class ImapConnection implements ConnectionControl {
           continue;
         }
         this.activeSpools = item.spools;
+        // From the reply's first byte (afterWrite corks only after a write).
+        this.cork();
         try {
           await this.run(item.frame);
         } finally {
@@ -271,7 +279,42 @@ export class ImapConnection implements ConnectionControl {
     this.upgradePending = true;
   }
 
+  /**
+   * One reply is many small writes (untagged lines, FETCH pieces, the tagged line); each
+   * would be its own syscall and packet (and TLS record). They are corked together until
+   * the end of the event-loop turn, or sooner once a buffer's worth is waiting, so a large
+   * FETCH still streams and the writer's wait for 'drain' always ends.
+   */
+  private afterWrite(): void {
+    if (this.deflate) {
+      this.deflate.flush(zlib.constants.Z_SYNC_FLUSH);
+      return;
+    }
+    const output = this.output;
+    if (output.writableLength >= output.writableHighWaterMark) {
+      this.uncork();
+      return;
+    }
+    this.cork();
+  }
+
+  private cork(): void {
+    if (this.corked || this.deflate) return;
+    const output = this.output;
+    this.corked = output;
+    output.cork();
+    setImmediate(() => this.uncork());
+  }
+
+  private uncork(): void {
+    const corked = this.corked;
+    this.corked = null;
+    corked?.uncork();
+  }
+
   private upgrade(): void {
+    // The tagged OK goes out in the clear before the handshake starts.
+    this.uncork();
     this.upgradePending = false;
     // RFC 9051 §6.2.1: anything sent before the handshake must not be run.
     this.reader.reset();
@@ -279,7 +322,7 @@ export class ImapConnection implements ConnectionControl {
     const plain = this.socket;
     plain.off('data', this.onData);
     plain.setTimeout(0);
-    const secure = new tls.TLSSocket(plain, { isServer: true, secureContext: this.options.secureContext });
+    const secure = new tls.TLSSocket(plain, { isServer: true, secureContext: this.options.secureContext() });
     this.socket = secure;
     this.output = secure;
     this.secure = true;
@@ -296,6 +339,7 @@ export class ImapConnection implements ConnectionControl {
 
   // RFC 4978 §3: both directions are raw DEFLATE from the byte after the tagged OK.
   private compress(): void {
+    this.uncork();
     this.compressionPending = false;
     this.reader.reset();
     const inflate = zlib.createInflateRaw();

@@ -6,6 +6,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { Logger } from '../log.js';
 import type { MailStore } from '../store/types.js';
+import { TlsCredentials } from '../server/tls-credentials.js';
 import { ImapConnection } from './connection.js';
 
 export interface ImapLimits {
@@ -44,7 +45,8 @@ export interface ImapServerOptions {
   port: number | null;
   /** Implicit-TLS port; 0 picks a free one, null turns it off. */
   tlsPort: number | null;
-  tls: { certFile: string; keyFile: string };
+  /** The server's credentials (reloaded pairs reach new connections), or files to load once. */
+  tls: TlsCredentials | { certFile: string; keyFile: string };
   limits?: Partial<ImapLimits>;
   /** Where large APPEND literals are spooled (default: the OS temporary folder). */
   spoolDirectory?: string;
@@ -59,10 +61,11 @@ export interface ImapServer {
 
 export async function startImapServer(options: ImapServerOptions): Promise<ImapServer> {
   const limits: ImapLimits = { ...defaultImapLimits, ...options.limits };
-  const [cert, key] = await Promise.all([fs.readFile(options.tls.certFile), fs.readFile(options.tls.keyFile)]);
+  const credentials = options.tls instanceof TlsCredentials ? options.tls : TlsCredentials.load(options.tls, options.log);
   // Spooled APPEND literals are mail: kept with 0600 files in a folder only the server reads.
   if (options.spoolDirectory) await fs.mkdir(options.spoolDirectory, { recursive: true, mode: 0o700 });
-  const secureContext = tls.createSecureContext({ cert, key, minVersion: 'TLSv1.2' });
+  // STARTTLS takes the context in service at the moment of the upgrade.
+  const secureContext = () => credentials.secureContext();
   const connections = new Set<ImapConnection>();
   const perIp = new Map<string, number>();
   const log = options.log;
@@ -89,6 +92,7 @@ export async function startImapServer(options: ImapServerOptions): Promise<ImapS
   };
 
   const servers: net.Server[] = [];
+  let unfollow = () => {};
   const listen = (server: net.Server, port: number) =>
     new Promise<number>((resolve, reject) => {
       server.once('error', reject);
@@ -107,12 +111,14 @@ export async function startImapServer(options: ImapServerOptions): Promise<ImapS
       port = await listen(plain, options.port);
     }
     if (options.tlsPort !== null) {
-      const secure = tls.createServer({ cert, key, minVersion: 'TLSv1.2' }, (socket) => accept(socket, true));
+      const secure = tls.createServer(credentials.contextOptions(), (socket) => accept(socket, true));
       secure.on('tlsClientError', () => {});
+      unfollow = credentials.follow(secure);
       servers.push(secure);
       tlsPort = await listen(secure, options.tlsPort);
     }
   } catch (error) {
+    unfollow();
     for (const server of servers) server.close();
     throw error;
   }
@@ -122,6 +128,7 @@ export async function startImapServer(options: ImapServerOptions): Promise<ImapS
     port,
     tlsPort,
     async stop() {
+      unfollow();
       const closing = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
       for (const connection of connections) connection.shutdown();
       await Promise.all(closing);

@@ -1,5 +1,6 @@
 // TLS material: the configured certificate, or a self-signed one made on first
 // start so that even a fresh install never speaks in the clear.
+import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import selfsigned from 'selfsigned';
@@ -11,17 +12,22 @@ export interface TlsFiles {
   selfSigned: boolean;
 }
 
+/** Days before its end at which the self-signed certificate is made again (at start). */
+const renewSelfSignedDays = 30;
+
 export async function ensureCertificate(options: { dataDir: string; hostname: string; certFile: string; keyFile: string; log: Logger }): Promise<TlsFiles> {
   if (options.certFile && options.keyFile) return { certFile: options.certFile, keyFile: options.keyFile, selfSigned: false };
   const directory = path.join(options.dataDir, 'tls');
   const certFile = path.join(directory, 'cert.pem');
   const keyFile = path.join(directory, 'key.pem');
   try {
-    await fs.access(certFile);
     await fs.access(keyFile);
-    return { certFile, keyFile, selfSigned: true };
+    const certificate = new X509Certificate(await fs.readFile(certFile));
+    // A self-signed pair is ours to replace: a new one well before the old one expires.
+    if (new Date(certificate.validTo).getTime() - Date.now() > renewSelfSignedDays * 86_400_000) return { certFile, keyFile, selfSigned: true };
+    options.log.warn('tls.self_signed_renewing', { certFile, validTo: new Date(certificate.validTo).toISOString() });
   } catch {
-    // Not there yet: make one below.
+    // Not there yet (or unreadable): make one below.
   }
   await fs.mkdir(directory, { recursive: true, mode: 0o700 });
   const notAfter = new Date();

@@ -26,6 +26,7 @@ test('startServer runs the IMAP listeners from config and stops them', { timeout
     dataDir,
     imap: { port: 0, tlsPort: 0 },
     smtp: { mx: { port: 0 }, submission: { port: 0 }, submissions: { port: 0 } },
+    admin: { port: 0 },
   });
   const running = await startServer(config, createMemoryLogger());
   try {
