@@ -182,7 +182,7 @@ export class Session {
   }
 
   /** The UIDs, ascending, that a sequence set or UID set names in the current view. */
-  resolve(set: SequenceSet, uid: boolean): number[] {
+  resolve(set: SequenceSet, uid: boolean, options: { lenient?: boolean } = {}): number[] {
     const uids = this.view.uids;
     // RFC 5182 §2.1: `$` is the saved result, less the messages expunged since.
     if (set === '$') return (this.view.savedResult ?? []).filter((saved) => this.indexOf(saved) >= 0);
@@ -202,11 +202,15 @@ export class Session {
     } else {
       const count = uids.length;
       for (const [from, to] of set) {
+        // RFC 9051 §9 (seq-number): a number is 1 to the number of messages the client
+        // was told of; a larger one is a client error (BAD, as Dovecot answers), while
+        // "*" in an empty mailbox simply names nothing. A SEARCH key is only a filter,
+        // so there a larger number just matches nothing.
+        if (!options.lenient && ((from !== Infinity && from > count) || (to !== Infinity && to > count))) throw bad('invalid message sequence number');
         const a = from === Infinity ? count : from;
         const b = to === Infinity ? count : to;
         const low = Math.max(1, Math.min(a, b));
         const high = Math.min(count, Math.max(a, b));
-        // Numbers above the count name nothing (as Dovecot does) rather than failing the command.
         for (let index = low; index <= high; index++) picked.add(uids[index - 1]!);
       }
     }

@@ -169,3 +169,22 @@ test('QRESYNC: SELECT with known state gets VANISHED (EARLIER) and changed FLAGS
   assert.match(await client.command('q7', 'UID STORE 3 +FLAGS.SILENT (\\Deleted)'), /q7 OK/);
   assert.match(await client.command('q8', 'EXPUNGE'), /^\* VANISHED 3\r\nq8 OK/m);
 });
+
+test('a sequence number past the messages the client knows is BAD; a UID past them names nothing', async (t) => {
+  const server = await startTestServer();
+  t.after(() => server.stop());
+  await server.account.append('INBOX', sampleMessage({ subject: 'one' }));
+  await server.account.append('INBOX', sampleMessage({ subject: 'two' }));
+  const client = await RawClient.connect(server);
+  t.after(() => client.close());
+  await client.login();
+  await client.command('s1', 'SELECT INBOX');
+  // RFC 9051 §9: seq-number runs from 1 to the number of messages.
+  assert.match(await client.command('f1', 'FETCH 3 FLAGS'), /^f1 BAD /m);
+  assert.match(await client.command('f2', 'STORE 2:5 +FLAGS (\\Seen)'), /^f2 BAD /m);
+  assert.doesNotMatch(await client.command('f3', 'FETCH 1 FLAGS'), /\\Seen/);
+  assert.match(await client.command('f4', 'FETCH 2:* FLAGS'), /^\* 2 FETCH[^\r]*\r\nf4 OK/m);
+  assert.match(await client.command('f5', 'UID FETCH 3:9 FLAGS'), /^f5 OK/m);
+  // A SEARCH key only filters: a number past the end matches nothing.
+  assert.match(await client.command('f6', 'SEARCH 2:7'), /^\* SEARCH 2\r\nf6 OK/m);
+});

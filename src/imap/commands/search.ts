@@ -173,7 +173,7 @@ export function createMatcher(session: Session, uidSets: Map<SearchKey, Set<numb
 function collectSets(key: SearchKey, session: Session, out: Map<SearchKey, Set<number>>): void {
   switch (key.key) {
     case 'UID': out.set(key, new Set(session.resolve(key.set, true))); break;
-    case 'SEQUENCE': out.set(key, new Set(session.resolve(key.set, false))); break;
+    case 'SEQUENCE': out.set(key, new Set(session.resolve(key.set, false, { lenient: true }))); break;
     case 'NOT': collectSets(key.operand, session, out); break;
     case 'OR': collectSets(key.left, session, out); collectSets(key.right, session, out); break;
     case 'AND': for (const operand of key.operands) collectSets(operand, session, out); break;
