@@ -1,8 +1,11 @@
 // Password hashing with argon2id (RFC 9106). The parameters are the library's
 // defaults, RFC 9106's second recommended option: 64 MiB of memory, 3 passes,
 // 4 lanes. A hash records its own parameters, so raising them later only affects
-// new hashes; `needsRehash` tells a login to upgrade an old one.
+// new hashes; `needsRehash` tells a login to upgrade an old one, and an imported
+// hash of another scheme (password-schemes.ts).
 import argon2 from 'argon2';
+import { credentialCache } from './credential-cache.js';
+import { verifyImportedHash } from './password-schemes.js';
 
 export const passwordParameters = { type: argon2.argon2id, memoryCost: 65536, timeCost: 3, parallelism: 4 } as const;
 
@@ -10,7 +13,13 @@ export async function hashPassword(password: string): Promise<string> {
   return argon2.hash(password, passwordParameters);
 }
 
-export async function verifyPassword(hash: string, password: string): Promise<boolean> {
+/** Checks a password against its stored hash; a recent success is remembered (credential-cache.ts). */
+export function verifyPassword(hash: string, password: string): Promise<boolean> {
+  return credentialCache.check(hash, password, verifyUncached);
+}
+
+async function verifyUncached(hash: string, password: string): Promise<boolean> {
+  if (hash.startsWith('{')) return verifyImportedHash(hash, password);
   try {
     return await argon2.verify(hash, password);
   } catch {
@@ -20,6 +29,7 @@ export async function verifyPassword(hash: string, password: string): Promise<bo
 }
 
 export function needsRehash(hash: string): boolean {
+  if (!hash.startsWith('$argon2id$')) return true;
   try {
     return argon2.needsRehash(hash, passwordParameters);
   } catch {

@@ -25,13 +25,10 @@ export default defineCommand({
     if (fields.length !== 3) throw bad('malformed PLAIN response');
     const [authorization, login, password] = fields as [string, string, string];
     if (authorization !== '' && authorization !== login) throw no('authorization identity differs from the login', 'AUTHORIZATIONFAILED');
-    const account = await authenticate(session.store, login, password);
-    if (!account) {
-      session.log.info('auth.failed', { protocol: 'imap', login: login.slice(0, 200), remoteAddress: session.connection.remoteAddress });
-      throw no('invalid credentials', 'AUTHENTICATIONFAILED');
-    }
+    // authenticate() logs auth.succeeded / auth.failed; every failure gets the same answer.
+    const account = await authenticate(session.store, { login, password, protocol: 'imap', address: session.connection.remoteAddress, secure: session.connection.secure }, session.log);
+    if (!account) throw no('invalid credentials', 'AUTHENTICATIONFAILED');
     session.login(account);
-    session.log.info('auth.succeeded', { protocol: 'imap', login: account.login, remoteAddress: session.connection.remoteAddress });
     return new ImapReply('OK', 'AUTHENTICATE completed', `CAPABILITY ${session.capabilities().join(' ')}`);
   },
 });

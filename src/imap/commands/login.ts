@@ -9,13 +9,14 @@ export default defineCommand({
   states: ['not-authenticated'],
   async handler(session, command) {
     if (!session.loginAllowed) throw no('LOGIN is disabled before STARTTLS', 'PRIVACYREQUIRED');
-    const account = await authenticate(session.store, command.username, command.password);
-    if (!account) {
-      session.log.info('auth.failed', { protocol: 'imap', login: command.username.slice(0, 200), remoteAddress: session.connection.remoteAddress });
-      throw no('invalid credentials', 'AUTHENTICATIONFAILED');
-    }
+    // authenticate() logs auth.succeeded / auth.failed; every failure gets the same answer.
+    const account = await authenticate(
+      session.store,
+      { login: command.username, password: command.password, protocol: 'imap', address: session.connection.remoteAddress, secure: session.connection.secure },
+      session.log,
+    );
+    if (!account) throw no('invalid credentials', 'AUTHENTICATIONFAILED');
     session.login(account);
-    session.log.info('auth.succeeded', { protocol: 'imap', login: account.login, remoteAddress: session.connection.remoteAddress });
     // RFC 9051 §6.2.3: the OK may carry the capabilities, since they change after login.
     return new ImapReply('OK', 'LOGIN completed', `CAPABILITY ${session.capabilities().join(' ')}`);
   },
