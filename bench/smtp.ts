@@ -4,10 +4,12 @@
 // (which discards mail) as the upper bound; prints JSON with both and the ratio.
 // Each figure is the median of three trials. It also measures the banner latency
 // and connection rate with the MX's greeting delay (100 ms) and without it.
-// Everything listens on 127.0.0.1.
+// Everything listens on 127.0.0.1. The MX runs in this process with the thread
+// pool the server gets from bin/postkeep.js (UV_THREADPOOL_SIZE, default 64 there);
+// set UV_THREADPOOL_SIZE to compare other sizes.
 // Needs /usr/sbin/smtp-source and /usr/sbin/smtp-sink (Debian package postfix;
 // the Postfix service itself is not used).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -18,6 +20,13 @@ import { ensureCertificate } from '../src/server/certificate.js';
 import { staticResolver } from '../src/smtp/dns-resolver.js';
 import { startSmtpService } from '../src/smtp/smtp-service.js';
 import { openStore } from '../src/store/open-store.js';
+
+// libuv reads UV_THREADPOOL_SIZE only when it creates its pool, which happens before
+// this file runs: without the variable the benchmark runs itself again with it set.
+if (process.env.UV_THREADPOOL_SIZE === undefined) {
+  const again = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, UV_THREADPOOL_SIZE: '64' } });
+  process.exit(again.status ?? 1);
+}
 
 const trials = 3;
 const sessions = 10;
@@ -76,6 +85,9 @@ async function sinkRate(): Promise<number> {
   }
 }
 
+/** CPU milliseconds (user + system) this process spent per message in each Postkeep trial, by check setting. */
+const cpuPerMessage: Record<'checks' | 'noChecks', number[]> = { checks: [], noChecks: [] };
+
 async function postkeepRate(verifyAuthentication: boolean): Promise<number> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'postkeep-bench-smtp-'));
   const log = createLogger({ level: 'error' });
@@ -86,7 +98,10 @@ async function postkeepRate(verifyAuthentication: boolean): Promise<number> {
   const tls = await ensureCertificate({ dataDir, hostname: 'localhost', certFile: '', keyFile: '', log });
   const smtp = await startSmtpService(config, store, tls, log, { resolver: staticResolver({}) });
   try {
+    const cpuBefore = process.cpuUsage();
     const rate = await runSource(smtp.listeners.mx!.port);
+    const cpu = process.cpuUsage(cpuBefore);
+    cpuPerMessage[verifyAuthentication ? 'checks' : 'noChecks'].push((cpu.user + cpu.system) / 1000 / messages);
     // Every acknowledged message is in the store.
     const stored = (await (await store.account('bench@example.com')).getMailbox('INBOX')).messages;
     if (stored !== messages) throw new Error(`smtp-source got ${messages} acknowledgements but the INBOX holds ${stored}`);
@@ -158,6 +173,11 @@ async function median(run: () => Promise<number>): Promise<number> {
   return Math.round(values[Math.floor(trials / 2)]! * 10) / 10;
 }
 
+function middle(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return Math.round(sorted[Math.floor(sorted.length / 2)]! * 100) / 100;
+}
+
 await fs.access(smtpSource).catch(() => {
   throw new Error(`${smtpSource} is missing: install Debian's postfix package (the service need not run)`);
 });
@@ -169,11 +189,14 @@ process.stdout.write(
   JSON.stringify(
     {
       load: { tool: 'smtp-source -d', sessions, messages, bodyBytes: bodyLength },
+      threadPoolSize: Number(process.env.UV_THREADPOOL_SIZE),
       smtpSinkMessagesPerSecond: sink,
       postkeepDurableMessagesPerSecond: postkeep,
       ratio: Math.round((postkeep / sink) * 1000) / 1000,
       postkeepWithoutSpfDkimDmarcMessagesPerSecond: postkeepWithoutAuthentication,
       ratioWithoutSpfDkimDmarc: Math.round((postkeepWithoutAuthentication / sink) * 1000) / 1000,
+      // Less sensitive than the rates to other processes competing for the CPU.
+      postkeepCpuMillisecondsPerMessage: { checks: middle(cpuPerMessage.checks), withoutChecks: middle(cpuPerMessage.noChecks) },
       greeting,
     },
     null,

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { SMTPServerOptions, SMTPServerSession, SMTPServerDataStream } from 'smtp-server';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import type { TlsCredentials } from '../server/tls-credentials.js';
 import type { MailStore } from '../store/types.js';
 import type { DnsResolver } from './dns-resolver.js';
 import { MessageSpool } from './message-spool.js';
@@ -20,7 +21,8 @@ export interface SmtpContext {
   dataDir: string;
   config: SmtpConfig;
   outbound: Config['outbound'];
-  tls: { key: Buffer; cert: Buffer };
+  /** The pair in service and the TLS policy (src/server/tls-policy.ts). */
+  tls: TlsCredentials;
   resolver: DnsResolver;
   connections: ConnectionLimit;
   messageRate: MessageRateLimit;
@@ -36,8 +38,7 @@ export function commonOptions(context: SmtpContext, role: 'mx' | 'submission' | 
     ...({ greetingDelay: context.config[role].greetingDelayMilliseconds } as object),
     name: context.hostname,
     banner: 'Postkeep',
-    key: context.tls.key,
-    cert: context.tls.cert,
+    ...context.tls.contextOptions(),
     size: context.config.maxMessageSize,
     maxRecipients: context.config.maxRecipients,
     maxClients: context.config.maxConnections,

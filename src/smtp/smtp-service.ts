@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import { PostkeepError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { MailStore } from '../store/types.js';
+import { TlsCredentials } from '../server/tls-credentials.js';
 import { systemResolver, type DnsResolver } from './dns-resolver.js';
 import { installGreetingDelayOption } from './greeting-delay.js';
 import { createMxServer } from './mx-server.js';
@@ -31,7 +32,13 @@ export interface SmtpServiceOptions {
   resolver?: DnsResolver;
 }
 
-export async function startSmtpService(config: Config, store: MailStore, tlsFiles: { certFile: string; keyFile: string }, log: Logger, options: SmtpServiceOptions = {}): Promise<SmtpService> {
+export async function startSmtpService(
+  config: Config,
+  store: MailStore,
+  tls: TlsCredentials | { certFile: string; keyFile: string },
+  log: Logger,
+  options: SmtpServiceOptions = {},
+): Promise<SmtpService> {
   installEnhancedCodePassThrough();
   installGreetingDelayOption();
   const resolver = options.resolver ?? systemResolver;
@@ -45,15 +52,21 @@ export async function startSmtpService(config: Config, store: MailStore, tlsFile
     dataDir: config.dataDir,
     config: config.smtp,
     outbound: config.outbound,
-    tls: { key: await fs.readFile(tlsFiles.keyFile), cert: await fs.readFile(tlsFiles.certFile) },
+    tls: tls instanceof TlsCredentials ? tls : TlsCredentials.load(tls, log),
     resolver,
     connections: new ConnectionLimit(config.smtp.maxConnectionsPerIp),
     messageRate: new MessageRateLimit(config.smtp.maxMessagesPerIpPerMinute),
     queued: () => queue.wake(),
   };
   const servers: { role: ListenerRole; server: SMTPServer }[] = [];
+  // A reloaded pair reaches every listener's next handshake, STARTTLS and implicit TLS alike.
+  const unfollow = context.tls.onChange((credentials) => {
+    const { cert, key } = credentials.contextOptions();
+    for (const { server } of servers) server.updateSecureContext({ cert, key });
+  });
   const listeners: SmtpService['listeners'] = {};
   const stopAll = async () => {
+    unfollow();
     await Promise.all(servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
   };
   try {

@@ -42,14 +42,10 @@ export function createSubmissionServer(context: SmtpContext, options: { implicit
       const username = auth.username ?? '';
       // RFC 4616: an authorization identity other than the user's own would be acting for someone else.
       if (auth.method === 'PLAIN' && auth.authzid && auth.authzid !== username) return failed();
-      if (!username || !auth.password) return failed();
-      authenticate(context.store, username, auth.password).then(
+      // authenticate() paces, logs auth.succeeded / auth.failed (an empty name or password as malformed).
+      authenticate(context.store, { login: username, password: auth.password ?? '', protocol: 'smtp', address: session.remoteAddress, secure: session.secure }, context.log).then(
         (account) => {
-          if (!account) {
-            context.log.warn('auth.failed', { protocol: 'smtp', role, remoteAddress: session.remoteAddress });
-            return failed();
-          }
-          context.log.info('auth.succeeded', { protocol: 'smtp', role, login: account.login, remoteAddress: session.remoteAddress });
+          if (!account) return failed();
           (session as SMTPServerSession & { postkeepUser?: SubmissionUser }).postkeepUser = { login: account.login };
           callback(null, { user: account.login });
         },
@@ -112,6 +108,27 @@ async function acceptSubmission(context: SmtpContext, spool: MessageSpool, sessi
     yield* spool.chunks();
   };
   const maxSize = context.config.maxMessageSize + 64 * 1024;
+  // One DATA reply covers every recipient (RFC 5321 §4.2.5 leaves per-recipient
+  // results to LMTP), so what fails once another recipient's copy is committed can
+  // only be reported in a DSN. Local copies go first, while nothing is accepted yet:
+  // a transient store failure is then a 4xx the client retries, with no copy made
+  // twice and no bounce. A permanent refusal of every local copy (the message is
+  // too big for the mailbox) with remote recipients present is a DSN for the local
+  // ones, and the remote ones are still sent. Once local copies are committed, a
+  // failure to queue the remote ones is a 451: the client sends again and local
+  // recipients may get a second copy (at least once, like the outbound queue),
+  // rather than remote mail bouncing over a passing fault.
+  const localAddresses = recipients.filter((_, index) => logins[index] !== null);
+  let failedLocally: { login: string; error: Error }[] = [];
+  if (local.length > 0) {
+    try {
+      failedLocally = (await deliverLocally(context.store, withReceived(), local, { maxSize, log: context.log, sessionId: session.id })).failed;
+    } catch (error) {
+      if (remote.length === 0 || !(error instanceof SmtpReply) || error.responseCode < 500) throw error;
+      context.log.warn('smtp.local_part_failed', { session: session.id, error: String(error) });
+      failedLocally = local.map((login) => ({ login, error }));
+    }
+  }
   let queuedId: number | null = null;
   if (remote.length > 0) {
     let signature: string;
@@ -132,20 +149,8 @@ async function acceptSubmission(context: SmtpContext, spool: MessageSpool, sessi
       throw replyFor(error as Error);
     }
     context.log.info('smtp.queued', { session: session.id, queueId: queuedId, recipients: remote.length, signed: signature !== '' });
+    context.queued();
   }
-  if (local.length > 0) {
-    const localAddresses = recipients.filter((_, index) => logins[index] !== null);
-    const localLogins = logins.filter((login): login is string => login !== null);
-    try {
-      const result = await deliverLocally(context.store, withReceived(), local, { maxSize, log: context.log, sessionId: session.id });
-      await bounceFailedRecipients(context, session, localAddresses, localLogins, result.failed, headerSection);
-    } catch (error) {
-      // The remote copies are already queued; refusing now would make the client send them twice, so the local ones bounce instead.
-      if (queuedId === null) throw error;
-      context.log.warn('smtp.local_part_failed', { session: session.id, queueId: queuedId, error: String(error) });
-      await bounceFailedRecipients(context, session, localAddresses, localLogins, localLogins.map((login) => ({ login, error: error as Error })), headerSection);
-    }
-  }
-  if (queuedId !== null) context.queued();
+  await bounceFailedRecipients(context, session, localAddresses, local, failedLocally, headerSection);
   return `2.6.0 Message accepted${queuedId !== null ? ` (queued as ${queuedId})` : ''}`;
 }

@@ -38,6 +38,7 @@ test('submission on the STARTTLS port to a local and a remote recipient: in the 
     hostname: 'mx.example.com',
     smtp: { mx: { port: 0 }, submission: { port: 0 }, submissions: { port: 0 } },
     imap: { port: 0, tlsPort: 0 },
+    admin: { port: 0 },
     outbound: { port: (remote.server.address() as { port: number }).port },
   });
   const resolver = staticResolver({ 'remote.test': { MX: [{ exchange: 'mx.remote.test', priority: 10 }] }, 'mx.remote.test': { A: ['127.0.0.1'] } });

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../log.js';
-import { startServer } from '../../server/server.js';
 import { action, commandConfig, type GlobalOptions } from '../session.js';
 
 export function registerStart(program: Command): void {
@@ -11,6 +10,9 @@ export function registerStart(program: Command): void {
       action(async () => {
         const { config } = commandConfig(program.opts<GlobalOptions>());
         const log = createLogger({ level: config.log.level });
+        // Loaded here, not at the top: the protocol stacks take a second or more to load,
+        // which every other `postkeep` command would otherwise pay for nothing.
+        const { startServer } = await import('../../server/server.js');
         const server = await startServer(config, log);
         const accounts = await server.store.admin.listAccounts();
         process.stdout.write(`Postkeep is running. Data: ${config.dataDir}\nTLS certificate: ${server.tls.certFile}${server.tls.selfSigned ? ' (self-signed)' : ''}\n`);

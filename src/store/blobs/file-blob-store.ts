@@ -18,6 +18,9 @@ export interface WrittenBlob {
   directoryToSync: string | null;
 }
 
+/** Chunks are gathered up to this many bytes before one write. */
+const writeGatherLimit = 256 * 1024;
+
 /** Messages up to this size are verified and served from one buffer; larger ones stream. */
 const wholeReadLimit = 8 * 1024 * 1024;
 
@@ -91,21 +94,30 @@ export class FileBlobStore {
     let renamed = false;
     try {
       const chunks: AsyncIterable<Buffer> | Buffer[] = Buffer.isBuffer(source) ? [source] : source;
+      // Small chunks are gathered and written together: each write is a trip
+      // through the thread pool, and most mail fits in one.
+      let pending: Buffer[] = [];
+      let pendingLength = 0;
       for await (const chunk of chunks) {
         size += chunk.length;
         if (maxSize !== undefined && size > maxSize) throw new MessageTooLarge(maxSize);
         hasher.update(chunk);
         if (observe) await observe(chunk);
-        await writeAll(handle, chunk);
+        pending.push(chunk);
+        pendingLength += chunk.length;
+        if (pendingLength >= writeGatherLimit) {
+          await writeAll(handle, pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingLength));
+          pending = [];
+          pendingLength = 0;
+        }
       }
+      if (pendingLength > 0) await writeAll(handle, pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingLength));
       await handle.sync();
       await handle.close();
       const hash = hasher.digest('hex');
       const destination = this.pathOf(hash);
-      if (await exists(destination)) {
-        await fs.rm(temporary, { force: true });
-        return { hash, size, directoryToSync: null };
-      }
+      // No check for an existing file of that name: the rename replaces it with the
+      // same bytes (content addressing), which costs less than asking first.
       const directory = path.dirname(destination);
       if (!this.knownDirectories.has(directory)) {
         await fs.mkdir(directory, { recursive: true });
@@ -216,7 +228,7 @@ export class FileBlobStore {
    */
   async restore(hash: string, bytes: Buffer): Promise<void> {
     if (sha256(bytes) !== hash) throw new IntegrityError(`the bytes offered to repair ${hash} do not match it`, hash);
-    // write() keeps a file already under the name, so a bad one must move aside first.
+    // A bad file moves aside first (write() would replace it and lose it), for an admin to look at.
     if ((await this.inspect(hash)) === 'mismatch') await this.quarantine(hash);
     const written = await this.write(bytes);
     if (written.directoryToSync) await this.syncDirectories([written.directoryToSync]);
