@@ -1,10 +1,13 @@
 // The `postkeep` command.
 import { Command } from 'commander';
+import { registerAdmin } from './commands/admin.js';
 import { registerAlias } from './commands/alias.js';
+import { registerAppPassword } from './commands/app-password.js';
 import { registerAudit } from './commands/audit.js';
 import { registerBackup } from './commands/backup.js';
 import { registerDomain } from './commands/domain.js';
 import { registerDkim } from './commands/dkim.js';
+import { registerLog } from './commands/log.js';
 import { registerQueue } from './commands/queue.js';
 import { registerStart } from './commands/start.js';
 import { registerTransfer } from './commands/transfer.js';
@@ -19,6 +22,7 @@ const program = new Command('postkeep')
 
 registerStart(program);
 registerUser(program);
+registerAppPassword(program);
 registerDomain(program);
 registerAlias(program);
 registerTransfer(program);
@@ -27,5 +31,7 @@ registerDkim(program);
 registerQueue(program);
 registerAudit(program);
 registerBackup(program);
+registerLog(program);
+registerAdmin(program);
 
 await program.parseAsync(process.argv);

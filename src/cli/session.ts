@@ -5,6 +5,8 @@ import type { Config } from '../config/schema.js';
 import { PostkeepError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { openConfiguredStore } from '../store/open-store.js';
+import { SecurityLog } from '../security-log/security-log.js';
+import { teeSecurityEvents } from '../security-log/security-log-tee.js';
 import type { SqliteMailStore } from '../store/sqlite/sqlite-store.js';
 
 export interface GlobalOptions {
@@ -23,13 +25,20 @@ export function commandConfig(options: GlobalOptions): { config: Config; log: Lo
   return { config, log: createLogger({ level: 'warn' }) };
 }
 
-/** Opens the store, runs `work`, always closes the store. */
+/**
+ * Opens the store, runs `work`, always closes the store. Security events the
+ * command logs (account.*, admin.*, …) are appended to the security log first.
+ */
 export async function withStore<T>(options: GlobalOptions, work: (session: CommandSession) => Promise<T>): Promise<T> {
-  const { config, log } = commandConfig(options);
+  const { config, log: baseLog } = commandConfig(options);
+  const securityLog = new SecurityLog({ dataDir: config.dataDir, log: baseLog });
+  const log = teeSecurityEvents(baseLog, securityLog);
   const store = await openConfiguredStore(config, log);
+  securityLog.attach(store);
   try {
     return await work({ config, log, store });
   } finally {
+    await securityLog.close();
     await store.close();
   }
 }

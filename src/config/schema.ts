@@ -115,11 +115,45 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Brute-force pacing of logins (src/auth/pacing.ts); kept in memory per server process. */
+    auth: z
+      .object({
+        /** Delay and lock failed logins; off only for benchmarks that measure the password check itself. */
+        pacing: z.boolean().default(true),
+        /** Failed logins delay the answer 0, 1, 2, 4 … times this many seconds. */
+        delayStepSeconds: z.number().min(0).max(60).default(1),
+        /** The delay stops growing here. */
+        maxDelaySeconds: z.number().min(0).max(300).default(30),
+        /** Failures of one (account, source address) pair before it is locked. */
+        lockThreshold: z.number().int().min(1).default(10),
+        /** Failures of one account from addresses it never logged in from before those addresses are locked out of it. */
+        accountLockThreshold: z.number().int().min(1).default(50),
+        /** How long a lock lasts. */
+        lockMinutes: z.number().positive().max(24 * 60).default(15),
+        /** Failures older than this are forgotten. */
+        failureWindowMinutes: z.number().positive().max(24 * 60).default(60),
+        /** Most (account, address), address and account entries kept in memory, each. */
+        maxTrackedEntries: z.number().int().min(100).default(100_000),
+      })
+      .strict()
+      .prefault({}),
     tls: z
       .object({
         /** PEM certificate chain; empty means a self-signed one in <dataDir>/tls, made on first start. */
         certFile: z.string().default(''),
         keyFile: z.string().default(''),
+      })
+      .strict()
+      .prefault({}),
+    /** The admin HTTPS API (src/admin/): its own listener, loopback by default, never on a mail port. */
+    admin: z
+      .object({
+        enabled: z.boolean().default(true),
+        host: z.string().min(1).default('127.0.0.1'),
+        /** 0 picks a free port. */
+        port: z.number().int().min(0).max(65535).default(8443),
+        /** Lifetime of a session from POST /session (password + TOTP). */
+        sessionMinutes: z.number().positive().max(24 * 60).default(15),
       })
       .strict()
       .prefault({}),

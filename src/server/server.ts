@@ -5,30 +5,65 @@ import type { Logger } from '../log.js';
 import { openConfiguredStore } from '../store/open-store.js';
 import type { MailStore } from '../store/types.js';
 import { ensureCertificate, type TlsFiles } from './certificate.js';
+import { TlsCredentials } from './tls-credentials.js';
 import { startScrub } from '../integrity/scrub.js';
 import { startSmtpService, type SmtpService, type SmtpServiceOptions } from '../smtp/smtp-service.js';
 import { startImapServer, type ImapServer } from '../imap/server.js';
+import { prepareAuthentication } from '../auth/authenticate.js';
+import { configureLoginPacing } from '../auth/pacing.js';
+import { startAdminServer, type AdminServer } from '../admin/admin-server.js';
+import { SecurityLog } from '../security-log/security-log.js';
+import { teeSecurityEvents } from '../security-log/security-log-tee.js';
 
 export interface RunningServer {
   store: MailStore;
   tls: TlsFiles;
+  /** The pair in service for every TLS listener; reloads on SIGHUP and when the files change. */
+  credentials: TlsCredentials;
   smtp: SmtpService;
   /** Null when `imap.enabled` is false. */
   imap: ImapServer | null;
+  /** The admin HTTPS API; null when `admin.enabled` is false. */
+  admin: AdminServer | null;
+  securityLog: SecurityLog;
   stop(): Promise<void>;
 }
 
 export async function startServer(config: Config, log: Logger, options: { smtp?: SmtpServiceOptions } = {}): Promise<RunningServer> {
+  // Security events (auth.*, admin.*, integrity.* …) also go to the tamper-evident log.
+  const securityLog = new SecurityLog({ dataDir: config.dataDir, log });
+  log = teeSecurityEvents(log, securityLog);
   const store = await openConfiguredStore(config, log);
+  securityLog.attach(store);
+  // Brute-force pacing from [auth]; the decoy hash is made now so no first login pays for it.
+  configureLoginPacing(store, config.auth);
+  await prepareAuthentication();
   const tls = await ensureCertificate({ dataDir: config.dataDir, hostname: config.hostname, certFile: config.tls.certFile, keyFile: config.tls.keyFile, log });
-  const smtp = await startSmtpService(config, store, tls, log, options.smtp).catch(async (error) => {
+  let credentials: TlsCredentials;
+  try {
+    credentials = TlsCredentials.load(tls, log);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const smtp = await startSmtpService(config, store, credentials, log, options.smtp).catch(async (error) => {
     await store.close();
     throw error;
   });
   const { enabled: imapEnabled, host: imapHost, port: imapPort, tlsPort: imapTlsPort, ...imapLimits } = config.imap;
   const imap = imapEnabled
-    ? await startImapServer({ store, log, host: imapHost, port: imapPort, tlsPort: imapTlsPort, tls, limits: imapLimits, spoolDirectory: `${config.dataDir}/imap-spool` }).catch(async (error) => {
+    ? await startImapServer({ store, log, host: imapHost, port: imapPort, tlsPort: imapTlsPort, tls: credentials, limits: imapLimits, spoolDirectory: `${config.dataDir}/imap-spool` }).catch(async (error) => {
         await smtp.stop();
+        await store.close();
+        throw error;
+      })
+    : null;
+  // The admin API gets the same TLS policy and certificate reloads as the mail listeners.
+  const admin = config.admin.enabled
+    ? await startAdminServer({ store, log, credentials, host: config.admin.host, port: config.admin.port, anchorFile: securityLog.anchorFile, sessionMinutes: config.admin.sessionMinutes }).catch(async (error) => {
+        await imap?.stop();
+        await smtp.stop();
+        await securityLog.close();
         await store.close();
         throw error;
       })
@@ -37,20 +72,31 @@ export async function startServer(config: Config, log: Logger, options: { smtp?:
   // Not unref'd: until stop(), this timer is (also) what keeps the process alive.
   const timer = setInterval(collect, config.store.garbageCollectionHours * 3_600_000);
   const scrub = config.store.scrubDays > 0 ? startScrub(store.context, { periodDays: config.store.scrubDays, megabytesPerSecond: config.store.scrubMegabytesPerSecond, log }) : null;
+  credentials.watch();
+  // SIGHUP: the admin's "reload the certificate now" (e.g. a certbot deploy hook).
+  const onHangup = () => void credentials.reload('signal');
+  process.on('SIGHUP', onHangup);
   log.info('server.started', { dataDir: config.dataDir, hostname: config.hostname, pid: process.pid });
   let stopped = false;
   return {
     store,
     tls,
+    credentials,
     smtp,
     imap,
+    admin,
+    securityLog,
     async stop() {
       if (stopped) return;
       stopped = true;
+      process.off('SIGHUP', onHangup);
+      credentials.close();
       clearInterval(timer);
       await scrub?.stop();
       await smtp.stop();
       await imap?.stop();
+      await admin?.stop();
+      await securityLog.close();
       await store.close();
       log.info('server.stopped', {});
     },

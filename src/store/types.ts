@@ -73,6 +73,8 @@ export interface MessageQuery {
   /** Only records whose MODSEQ is greater (CONDSTORE CHANGEDSINCE). */
   changedSince?: number;
   withStructure?: boolean;
+  /** Told the UID of each record withheld because it no longer matches its checksum (edited behind the store's back). */
+  onWithheld?: (uid: number) => void;
 }
 
 export interface FlagUpdate {
@@ -178,6 +180,77 @@ export interface GarbageReport {
   bytesRemoved: number;
 }
 
+/** A security log entry before the store gives it its place in the chain. */
+export interface SecurityLogDraft {
+  /** Milliseconds since the epoch. */
+  time: number;
+  event: string;
+  /** The account the event is about (lower-case), or null. */
+  login: string | null;
+  /** Canonical JSON text of the event's fields. */
+  fields: string;
+}
+
+/** One entry of the tamper-evident security log (src/security-log/). */
+export interface SecurityLogEntry extends SecurityLogDraft {
+  sequence: number;
+  previousHash: string;
+  hash: string;
+}
+
+export interface SecurityLogQuery {
+  /** Only entries with a greater sequence number. */
+  afterSequence?: number;
+  /** Only entries about this login. */
+  login?: string;
+  /** Only events whose name starts with one of these. */
+  eventPrefixes?: readonly string[];
+  /** Newest first (default: oldest first). */
+  newestFirst?: boolean;
+  limit: number;
+}
+
+export interface AdminTokenInfo {
+  id: number;
+  name: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/** What auth/ needs to check a login, read in one go. */
+export interface LoginCredentials {
+  /** The account's login as stored. */
+  login: string;
+  passwordHash: string;
+  isAdmin: boolean;
+  /** TOTP enrolment confirmed: the main password no longer opens IMAP or SMTP. */
+  secondFactorEnabled: boolean;
+  /** Every app password, revoked ones included (so a failure can say why). */
+  appPasswords: { id: number; name: string; passwordHash: string; scopes: string[]; revoked: boolean }[];
+}
+
+export interface AppPasswordInfo {
+  id: number;
+  name: string;
+  scopes: string[];
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  lastUsedAddress: string | null;
+  revokedAt: Date | null;
+}
+
+export interface SecondFactorState {
+  /** Base32 (RFC 4648) TOTP secret. */
+  secret: string;
+  createdAt: Date;
+  /** Null while enrolment waits for its first valid code. */
+  enabledAt: Date | null;
+  /** The last TOTP time step accepted; a code for it or an earlier one is a replay. */
+  lastUsedStep: number | null;
+  unusedRecoveryCodes: number;
+}
+
 /** Administration: what the CLI and (later) the admin API do. Never reachable from a mail protocol. */
 export interface StoreAdmin {
   addDomain(name: string): Promise<void>;
@@ -198,6 +271,41 @@ export interface StoreAdmin {
   undelete(login: string, options?: UndeleteOptions): Promise<{ restored: number }>;
   /** Drops retained expunges older than the window and blobs no record references. */
   collectGarbage(now?: Date): Promise<GarbageReport>;
+  /**
+   * Appends entries to the security log in one IMMEDIATE transaction, each sealed
+   * with the hash of the one before, so writers in several processes keep one chain.
+   */
+  appendSecurityLog(drafts: readonly SecurityLogDraft[]): Promise<SecurityLogEntry[]>;
+  readSecurityLog(query: SecurityLogQuery): Promise<SecurityLogEntry[]>;
+  /** Stores a new admin API token by its SHA-256 (hex); the token itself is never stored. */
+  createAdminToken(name: string, tokenHash: string): Promise<AdminTokenInfo>;
+  listAdminTokens(): Promise<AdminTokenInfo[]>;
+  /** Revokes by id, or by name when `idOrName` is not a number; false when nothing active matched. */
+  revokeAdminToken(idOrName: string): Promise<boolean>;
+  /** The active token with this SHA-256, its last use recorded; null when unknown or revoked. */
+  useAdminToken(tokenHash: string): Promise<AdminTokenInfo | null>;
+  /** Credentials for auth/ (src/store/sqlite/credentials.ts); null when there is no such account. */
+  getLoginCredentials(login: string): Promise<LoginCredentials | null>;
+  /** After a successful login: remembers the source address and, for an app password, its last use. */
+  recordLogin(login: string, use: { address: string; appPasswordId?: number; time: Date }): Promise<void>;
+  /** Whether the account has logged in from this address before. */
+  isKnownLoginSource(login: string, address: string): Promise<boolean>;
+  addAppPassword(login: string, draft: { name: string; passwordHash: string; scopes: readonly string[] }): Promise<AppPasswordInfo>;
+  listAppPasswords(login: string): Promise<AppPasswordInfo[]>;
+  /** The revoked entry, or null when the account has no such active app password. */
+  revokeAppPassword(login: string, id: number): Promise<AppPasswordInfo | null>;
+  getSecondFactor(login: string): Promise<SecondFactorState | null>;
+  /** Stores a new, not yet enabled TOTP secret; refused (AlreadyExists) while one is enabled. */
+  beginSecondFactor(login: string, secret: string): Promise<void>;
+  /** Confirms enrolment at `step` and replaces the recovery codes with these hashes. */
+  enableSecondFactor(login: string, step: number, recoveryCodeHashes: readonly string[]): Promise<void>;
+  /** Accepts time step `step` once: false when it (or a later one) was already used. */
+  claimSecondFactorStep(login: string, step: number): Promise<boolean>;
+  /** Removes the second factor and its recovery codes; false when there was none. */
+  removeSecondFactor(login: string): Promise<boolean>;
+  /** Marks the unused recovery code with this hash as used; false when there is none. */
+  useRecoveryCode(login: string, codeHash: string): Promise<boolean>;
+  setAdmin(login: string, isAdmin: boolean): Promise<void>;
 }
 
 export interface DeliveryRecipient {

@@ -7,7 +7,7 @@ import { MirroredBlobStore } from '../blobs/mirrored-blob-store.js';
 import { ChangeNotifier } from '../change-notifier.js';
 import { decodeFlags } from '../flags.js';
 import { normalizeMailboxName, parentNames } from '../mailbox-name.js';
-import type { AccountInfo, AliasInfo, DeliveryOutcome, DeliveryRecipient, DomainInfo, GarbageReport, MailStore, MessageSource, StoreAdmin, UndeleteOptions } from '../types.js';
+import type { AccountInfo, AdminTokenInfo, AliasInfo, AppPasswordInfo, LoginCredentials, SecondFactorState, DeliveryOutcome, DeliveryRecipient, DomainInfo, GarbageReport, MailStore, MessageSource, SecurityLogDraft, SecurityLogEntry, SecurityLogQuery, StoreAdmin, UndeleteOptions } from '../types.js';
 import { checkedDate, storeBlob } from './store-blob.js';
 import { SqliteAccountStore } from './account-store.js';
 import { findInconsistencies, type Inconsistency } from './consistency.js';
@@ -17,6 +17,9 @@ import { GroupCommit } from './group-commit.js';
 import { Ledger } from './ledger.js';
 import { queueDirectoryName, SqliteDkimKeyStore, SqliteOutboundQueue } from './outbound-queue.js';
 import type { AccountRow, ExpungedRow, MailboxRow } from './rows.js';
+import { appendSecurityLog, readSecurityLog } from './security-log.js';
+import { createAdminToken, listAdminTokens, revokeAdminToken, useAdminToken } from './admin-tokens.js';
+import * as credentials from './credentials.js';
 
 export interface SqliteStoreOptions {
   dataDir: string;
@@ -297,6 +300,83 @@ class SqliteStoreAdmin implements StoreAdmin {
     for (const row of doomed) bytesRemoved += await this.context.blobs.remove(row.hash);
     if (doomed.length > 0 || expired > 0) this.context.log.info('store.garbage_collected', { expiredExpunges: expired, blobsRemoved: doomed.length, bytesRemoved });
     return { expiredExpunges: expired, blobsRemoved: doomed.length, bytesRemoved };
+  }
+
+  async appendSecurityLog(drafts: readonly SecurityLogDraft[]): Promise<SecurityLogEntry[]> {
+    return appendSecurityLog(this.context, drafts);
+  }
+
+  async readSecurityLog(query: SecurityLogQuery): Promise<SecurityLogEntry[]> {
+    return readSecurityLog(this.context, query);
+  }
+
+  createAdminToken(name: string, tokenHash: string): Promise<AdminTokenInfo> {
+    return createAdminToken(this.context, name, tokenHash);
+  }
+
+  async listAdminTokens(): Promise<AdminTokenInfo[]> {
+    return listAdminTokens(this.context);
+  }
+
+  revokeAdminToken(idOrName: string): Promise<boolean> {
+    return revokeAdminToken(this.context, idOrName);
+  }
+
+  useAdminToken(tokenHash: string): Promise<AdminTokenInfo | null> {
+    return useAdminToken(this.context, tokenHash);
+  }
+
+  // Credentials (auth/): app passwords, second factor, recovery codes, login sources, admin flag.
+  async getLoginCredentials(login: string): Promise<LoginCredentials | null> {
+    return credentials.getLoginCredentials(this.context, login);
+  }
+
+  recordLogin(login: string, use: { address: string; appPasswordId?: number; time: Date }): Promise<void> {
+    return credentials.recordLogin(this.context, login, use);
+  }
+
+  async isKnownLoginSource(login: string, address: string): Promise<boolean> {
+    return credentials.isKnownLoginSource(this.context, login, address);
+  }
+
+  addAppPassword(login: string, draft: { name: string; passwordHash: string; scopes: readonly string[] }): Promise<AppPasswordInfo> {
+    return credentials.addAppPassword(this.context, login, draft);
+  }
+
+  async listAppPasswords(login: string): Promise<AppPasswordInfo[]> {
+    return credentials.listAppPasswords(this.context, login);
+  }
+
+  revokeAppPassword(login: string, id: number): Promise<AppPasswordInfo | null> {
+    return credentials.revokeAppPassword(this.context, login, id);
+  }
+
+  async getSecondFactor(login: string): Promise<SecondFactorState | null> {
+    return credentials.getSecondFactor(this.context, login);
+  }
+
+  beginSecondFactor(login: string, secret: string): Promise<void> {
+    return credentials.beginSecondFactor(this.context, login, secret);
+  }
+
+  enableSecondFactor(login: string, step: number, recoveryCodeHashes: readonly string[]): Promise<void> {
+    return credentials.enableSecondFactor(this.context, login, step, recoveryCodeHashes);
+  }
+
+  claimSecondFactorStep(login: string, step: number): Promise<boolean> {
+    return credentials.claimSecondFactorStep(this.context, login, step);
+  }
+
+  removeSecondFactor(login: string): Promise<boolean> {
+    return credentials.removeSecondFactor(this.context, login);
+  }
+
+  useRecoveryCode(login: string, codeHash: string): Promise<boolean> {
+    return credentials.useRecoveryCode(this.context, login, codeHash);
+  }
+
+  setAdmin(login: string, isAdmin: boolean): Promise<void> {
+    return credentials.setAdmin(this.context, login, isAdmin);
   }
 
   private accountRow(login: string): AccountRow {
