@@ -17,11 +17,13 @@ export async function openDatabase(file: string, log: Logger, migrations: readon
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
   try {
+    // First, so that a command opening the database while the server writes waits
+    // for the lock instead of failing at once with SQLITE_BUSY.
+    db.pragma('busy_timeout = 10000');
     // Invariant 1: WAL with synchronous=FULL fsyncs the log at every commit.
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 10000');
     await migrate(db, file, log, migrations);
     return db;
   } catch (error) {
