@@ -140,9 +140,16 @@ test('DELETE second-factor resets 2FA; the main password opens IMAP again', asyn
 test('GET logins: the account\'s login history, from real IMAP logins', async () => {
   assert.match(await imapLogin(adminLogin, 'wrong password'), /^a1 NO/);
   assert.match(await imapLogin(adminLogin, password), /^a1 OK/);
-  const response = await harness.request('GET', `/accounts/${adminLogin}/logins?limit=2`, { token: harness.token });
-  assert.equal(response.status, 200, response.text);
-  const logins = response.json.logins as { event: string; protocol: string; address: string; credential: string | null; reason: string | null }[];
+  // The security log writes in batches a few milliseconds apart: ask until the second login is in.
+  type Login = { event: string; protocol: string; address: string; credential: string | null; reason: string | null };
+  let logins: Login[] = [];
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const response = await harness.request('GET', `/accounts/${adminLogin}/logins?limit=2`, { token: harness.token });
+    assert.equal(response.status, 200, response.text);
+    logins = response.json.logins as Login[];
+    if (logins[0]?.event === 'auth.succeeded') break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   assert.equal(logins.length, 2);
   assert.deepEqual(
     logins.map((item) => [item.event, item.protocol, item.address, item.credential]),
