@@ -15,7 +15,7 @@
 //      orphan; orphans are never deleted), and it is counted here.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { syncDirectory } from '../durable-files.js';
+import { copyFileDurably, syncDirectory } from '../durable-files.js';
 import { DatabaseDamaged, InvalidInput, NotFound } from '../errors.js';
 import type { Logger } from '../log.js';
 import { decodeFlags } from '../store/flags.js';
@@ -94,16 +94,7 @@ export async function restoreInPlace(backup: string, dataDir: string, log: Logge
   }
 
   // 3. The backup's database into place, then the proof.
-  const partial = `${targetDatabase}.partial`;
-  await fs.copyFile(sourceDatabase, partial);
-  const handle = await fs.open(partial, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(partial, targetDatabase);
-  await syncDirectory(target);
+  await copyFileDurably(sourceDatabase, targetDatabase);
 
   const store = await openStore({ dataDir: target, log });
   let matchingMailboxes = 0;

@@ -5,7 +5,7 @@
 // (its rows are in the database, its files in <backup>/queue).
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { syncDirectory } from '../durable-files.js';
+import { copyFileDurably } from '../durable-files.js';
 import { AlreadyExists, DatabaseDamaged } from '../errors.js';
 import type { Logger } from '../log.js';
 import { FileBlobStore, sha256 } from '../store/blobs/file-blob-store.js';
@@ -70,16 +70,7 @@ export async function restoreBackup(backup: string, dataDir: string, log: Logger
   await to.syncDirectories(directories);
   problems.push(...(await restoreQueue(source, target, manifest.queue, log)));
 
-  const partial = `${targetDatabase}.partial`;
-  await fs.copyFile(sourceDatabase, partial);
-  const handle = await fs.open(partial, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(partial, targetDatabase);
-  await syncDirectory(target);
+  await copyFileDurably(sourceDatabase, targetDatabase);
 
   // Opened the way the server opens it: WAL back on, an older schema migrated.
   const store = await openStore({ dataDir: target, log });
