@@ -61,8 +61,13 @@ async function checkCredentials(store: MailStore, credentials: LoginCredentials 
   const candidate = hashSecretCode(request.password);
   const appPassword = credentials.appPasswords.find((entry) => sameHash(entry.passwordHash, candidate));
   if (appPassword) {
-    if (appPassword.revoked) return { reason: 'revoked' };
-    if (!appPassword.scopes.includes(request.protocol)) return { reason: 'scope' };
+    // A refused app password costs what a wrong password costs, so timing does not
+    // tell whoever holds an old one that it was revoked or is out of scope.
+    const refused: FailureReason | null = appPassword.revoked ? 'revoked' : appPassword.scopes.includes(request.protocol) ? null : 'scope';
+    if (refused) {
+      await verifyPassword(await decoy(), request.password);
+      return { reason: refused };
+    }
     return { credentials, credential: 'app-password', appPassword: { id: appPassword.id, name: appPassword.name } };
   }
   if (!(await verifyPassword(credentials.passwordHash, request.password))) return { reason: 'wrong-password' };
