@@ -24,9 +24,9 @@ import { openStore } from '../store/open-store.js';
 import { queueDirectoryName } from '../store/sqlite/outbound-queue.js';
 import { rowChecksum, type MessageRow } from '../store/sqlite/rows.js';
 import { blobDirectoryName, databaseFileName, type SqliteMailStore } from '../store/sqlite/sqlite-store.js';
-import { readManifest, type BackupManifest } from './backup-manifest.js';
+import { readManifest } from './backup-manifest.js';
+import { checkDigests } from './restore.js';
 import { hashFile } from './hash-file.js';
-import { summarizeMailboxes } from './mailbox-summary.js';
 import { openReadOnlyDatabase } from './read-only-database.js';
 import type { BackupProblem } from './verify-backup.js';
 
@@ -124,20 +124,6 @@ export async function restoreInPlace(backup: string, dataDir: string, log: Logge
     damagedDatabase: damagedDirectory,
     problems: [...manifest.skipped.map((item) => ({ kind: `skipped.${item.kind}`, where: item.where, detail: `skipped when the backup was taken: ${item.detail}` })), ...problems],
   };
-}
-
-function checkDigests(store: SqliteMailStore, manifest: BackupManifest, problems: BackupProblem[]): number {
-  let matching = 0;
-  const restored = new Map(summarizeMailboxes(store.context.db).map((summary) => [summary.id, summary]));
-  for (const expected of manifest.mailboxes) {
-    const where = `${expected.account}/${expected.name}`;
-    const found = restored.get(expected.id);
-    if (!found) problems.push({ kind: 'mailbox.missing', where, detail: 'in the manifest but not in the restored store' });
-    else if (found.computedDigest !== expected.digest || found.storedDigest !== expected.digest) {
-      problems.push({ kind: 'mailbox.digest', where, detail: `restored ${found.computedDigest}, the manifest says ${expected.digest}` });
-    } else matching++;
-  }
-  return matching;
 }
 
 type DamagedRow = MessageRow & { mailbox_object_id: string; login: string };

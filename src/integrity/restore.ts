@@ -11,8 +11,8 @@ import type { Logger } from '../log.js';
 import { FileBlobStore, sha256 } from '../store/blobs/file-blob-store.js';
 import { openStore } from '../store/open-store.js';
 import { queueDirectoryName } from '../store/sqlite/outbound-queue.js';
-import { blobDirectoryName, databaseFileName } from '../store/sqlite/sqlite-store.js';
-import { readManifest } from './backup-manifest.js';
+import { blobDirectoryName, databaseFileName, type SqliteMailStore } from '../store/sqlite/sqlite-store.js';
+import { readManifest, type BackupManifest } from './backup-manifest.js';
 import { hashFile } from './hash-file.js';
 import { summarizeMailboxes } from './mailbox-summary.js';
 import type { BackupProblem } from './verify-backup.js';
@@ -76,15 +76,7 @@ export async function restoreBackup(backup: string, dataDir: string, log: Logger
   const store = await openStore({ dataDir: target, log });
   let matchingMailboxes = 0;
   try {
-    const restored = new Map(summarizeMailboxes(store.context.db).map((summary) => [summary.id, summary]));
-    for (const expected of manifest.mailboxes) {
-      const where = `${expected.account}/${expected.name}`;
-      const found = restored.get(expected.id);
-      if (!found) problems.push({ kind: 'mailbox.missing', where, detail: 'in the manifest but not in the restored store' });
-      else if (found.computedDigest !== expected.digest || found.storedDigest !== expected.digest) {
-        problems.push({ kind: 'mailbox.digest', where, detail: `restored ${found.computedDigest}, the manifest says ${expected.digest}` });
-      } else matchingMailboxes++;
-    }
+    matchingMailboxes = checkDigests(store, manifest, problems);
   } finally {
     await store.close();
   }
@@ -95,6 +87,21 @@ export async function restoreBackup(backup: string, dataDir: string, log: Logger
     blobs: manifest.blobs.length,
     problems: [...manifest.skipped.map((item) => ({ kind: `skipped.${item.kind}`, where: item.where, detail: `skipped when the backup was taken: ${item.detail}` })), ...problems],
   };
+}
+
+/** Compares every restored mailbox's digest (recomputed and stored) with the manifest's; returns how many match. */
+export function checkDigests(store: SqliteMailStore, manifest: BackupManifest, problems: BackupProblem[]): number {
+  let matching = 0;
+  const restored = new Map(summarizeMailboxes(store.context.db).map((summary) => [summary.id, summary]));
+  for (const expected of manifest.mailboxes) {
+    const where = `${expected.account}/${expected.name}`;
+    const found = restored.get(expected.id);
+    if (!found) problems.push({ kind: 'mailbox.missing', where, detail: 'in the manifest but not in the restored store' });
+    else if (found.computedDigest !== expected.digest || found.storedDigest !== expected.digest) {
+      problems.push({ kind: 'mailbox.digest', where, detail: `restored ${found.computedDigest}, the manifest says ${expected.digest}` });
+    } else matching++;
+  }
+  return matching;
 }
 
 /** Copies the backup's queue files (verified) into <dataDir>/queue; each one that cannot be is a problem. */
