@@ -311,34 +311,33 @@ export class Session {
 
   /** Removes UIDs from the view and says so: `* n EXPUNGE` each (RFC 9051 §7.5.1), or one VANISHED (RFC 7162 §3.2.10). */
   async expunged(uids: number[]): Promise<void> {
-    const view = this.view;
     if (this.qresync) {
-      const removed: number[] = [];
-      for (const uid of [...uids].sort((a, b) => a - b)) {
-        const index = this.indexOf(uid);
-        if (index < 0) continue;
-        view.uids.splice(index, 1);
-        view.recent.delete(uid);
-        // Appended and expunged since the last EXISTS: the client never knew it.
-        if (index >= view.exists) continue;
-        view.exists--;
-        removed.push(uid);
-      }
+      const removed = [...uids].sort((a, b) => a - b).filter((uid) => this.forget(uid) !== null);
       if (removed.length > 0) await this.writer.untagged(`VANISHED ${formatNumberSet(removed)}`);
       return;
     }
     // Highest first, so each number sent is still right when the client applies it.
     for (const uid of [...uids].sort((a, b) => b - a)) {
-      const index = this.indexOf(uid);
-      if (index < 0) continue;
-      view.uids.splice(index, 1);
-      view.recent.delete(uid);
-      // RFC 9051 §7.5.1: an EXPUNGE numbers a message the client knows of; one appended
-      // and expunged since the last EXISTS is dropped without a word (EXISTS then tells the count).
-      if (index >= view.exists) continue;
-      view.exists--;
-      await this.writer.untagged(`${index + 1} EXPUNGE`);
+      const index = this.forget(uid);
+      if (index !== null) await this.writer.untagged(`${index + 1} EXPUNGE`);
     }
+  }
+
+  /**
+   * Drops a UID from the view; returns its index if the client knew of the message,
+   * null if not. RFC 9051 §7.5.1: an EXPUNGE (or VANISHED) names a message the client
+   * knows of; one appended and expunged since the last EXISTS goes without a word
+   * (EXISTS then tells the count).
+   */
+  private forget(uid: number): number | null {
+    const view = this.view;
+    const index = this.indexOf(uid);
+    if (index < 0) return null;
+    view.uids.splice(index, 1);
+    view.recent.delete(uid);
+    if (index >= view.exists) return null;
+    view.exists--;
+    return index;
   }
 
   /**
