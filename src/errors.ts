@@ -69,3 +69,13 @@ export class DatabaseDamaged extends PostkeepError {
     super('integrity.database_damaged', message);
   }
 }
+
+/**
+ * The store can no longer make writes durable (an fsync of its log failed): it
+ * refuses every write until the server is restarted, and acknowledges none.
+ */
+export class StoreUnavailable extends PostkeepError {
+  constructor(message: string) {
+    super('store.unavailable', message);
+  }
+}

@@ -14,6 +14,8 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { syncDirectory } from '../../durable-files.js';
+import { StoreUnavailable } from '../../errors.js';
+import type { Logger } from '../../log.js';
 import type { SqliteDatabase } from './database.js';
 
 interface PendingWrite {
@@ -30,6 +32,10 @@ export class GroupCommit {
   private readonly walFile: string | null;
   /** Inode of the WAL file whose directory entry is known durable. */
   private walInode: number | null = null;
+  /** Set once a WAL fsync failed; from then on every write is refused. */
+  private failure: StoreUnavailable | null = null;
+  /** The WAL fsync; replaceable so a test can make it fail as a disk would. */
+  syncLog: (walFile: string) => Promise<void> = (walFile) => this.syncWal(walFile);
 
   /**
    * @param grouped false gives one transaction (and one fsync) per write: the
@@ -39,6 +45,7 @@ export class GroupCommit {
     private readonly db: SqliteDatabase,
     private readonly syncDirectories: (directories: string[]) => Promise<void>,
     private readonly grouped = true,
+    private readonly log?: Logger,
   ) {
     const walMode = !db.memory && String(db.pragma('journal_mode', { simple: true })).toLowerCase() === 'wal';
     this.walFile = walMode ? `${db.name}-wal` : null;
@@ -49,6 +56,7 @@ export class GroupCommit {
    * blob files) have been fsynced; resolves once the transaction is durable.
    */
   run<T>(work: () => T, directories: readonly string[] = []): Promise<T> {
+    if (this.failure !== null) return Promise.reject(this.failure);
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, directories, resolve: resolve as (value: unknown) => void, reject });
       if (!this.flushing) {
@@ -67,14 +75,31 @@ export class GroupCommit {
     while (this.queue.length > 0) {
       const batch = this.grouped ? this.queue.splice(0) : this.queue.splice(0, 1);
       const outcomes: { ok: boolean; value: unknown }[] = [];
+      if (this.failure !== null) {
+        for (const write of batch) write.reject(this.failure);
+        continue;
+      }
       try {
         await this.syncDirectories(batch.flatMap((write) => write.directories));
         this.commit(batch, outcomes);
-        if (this.walFile !== null) await this.syncWal(this.walFile);
       } catch (error) {
-        // The commit or its fsync failed: nothing in the batch is acknowledged.
+        // The commit or a directory fsync failed: nothing in the batch is acknowledged.
         for (const write of batch) write.reject(error);
         continue;
+      }
+      if (this.walFile !== null) {
+        try {
+          await this.syncLog(this.walFile);
+        } catch (error) {
+          // After a failed fsync Linux may drop the dirty pages and report the next
+          // fsync as a success, so a later batch's "durable" could stand on frames
+          // that never reached the disk (and WAL recovery stops at the first gap).
+          // Nothing more is acknowledged until a restart, as PostgreSQL does.
+          this.failure = new StoreUnavailable(`the database log could not be made durable (${(error as Error).message}); writes are refused until the server is restarted`);
+          this.log?.error('integrity.log_sync_failed', { file: this.walFile, error: String(error), refusedWrites: batch.length });
+          for (const write of batch) write.reject(this.failure);
+          continue;
+        }
       }
       batch.forEach((write, index) => {
         const outcome = outcomes[index]!;

@@ -44,7 +44,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     : new FileBlobStore(blobRoot, options.log);
   await blobs.initialize();
   const db = await openDatabase(path.join(options.dataDir, databaseFileName), options.log);
-  const commit = new GroupCommit(db, (directories) => blobs.syncDirectories(directories), options.groupCommit ?? true);
+  const commit = new GroupCommit(db, (directories) => blobs.syncDirectories(directories), options.groupCommit ?? true, options.log);
   const context = new StoreContext(db, blobs, commit, new Ledger(db), new ChangeNotifier(options.log), options.log, (options.retentionDays ?? 7) * 86_400_000);
   const queueFiles = new FileBlobStore(path.join(options.dataDir, queueDirectoryName), options.log);
   await queueFiles.initialize();
