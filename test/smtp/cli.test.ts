@@ -63,6 +63,15 @@ test('queue list shows each recipient; retry makes it due now; delete drops it',
     const invalid = await runCli(['queue', 'retry', 'abc'], { env });
     assert.equal(invalid.code, 1);
     assert.match(invalid.stderr, /^postkeep: not a queue id/);
+
+    // Like the HTTPS API, the CLI's changes to the queue are admin.* events in the security log; refusals are not.
+    const reopened = await openStore({ dataDir: temporary.dataDir, log: createLogger({ level: 'error' }) });
+    const actions = (await reopened.admin.readSecurityLog({ eventPrefixes: ['admin.'], limit: 10 })).map((entry) => { const fields = JSON.parse(entry.fields) as { id?: number; protocol?: string }; return [entry.event, fields.id, fields.protocol]; });
+    await reopened.close();
+    assert.deepEqual(actions, [
+      ['admin.queue_retry', queued.id, 'cli'],
+      ['admin.queue_delete', queued.id, 'cli'],
+    ]);
   } finally {
     await temporary.dispose();
   }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { cliActor, logAdminAction } from '../../admin/admin-action.js';
 import { InvalidInput, NotFound } from '../../errors.js';
 import { action, withStore, type GlobalOptions } from '../session.js';
 
@@ -30,8 +31,14 @@ export function registerQueue(program: Command): void {
     .description('make one queued message (or all) due now; a running server picks it up within seconds')
     .action(
       action(async (id?: string) => {
-        const count = await withStore(program.opts<GlobalOptions>(), ({ store }) => store.outbound.retry(id === undefined ? undefined : queueId(id)));
-        if (id !== undefined && count === 0) throw new NotFound(`there is no queued message ${id} with recipients left`);
+        const count = await withStore(program.opts<GlobalOptions>(), async ({ store, log }) => {
+          const target = id === undefined ? undefined : queueId(id);
+          const recipients = await store.outbound.retry(target);
+          if (target !== undefined && recipients === 0) throw new NotFound(`there is no queued message ${id} with recipients left`);
+          // The same admin.* event as the HTTPS API's, in the security log.
+          logAdminAction(log, cliActor(), 'queue_retry', { ...(target === undefined ? {} : { id: target }), recipients, protocol: 'cli' });
+          return recipients;
+        });
         process.stdout.write(`${count} recipient${count === 1 ? '' : 's'} due now\n`);
       }),
     );
@@ -40,8 +47,11 @@ export function registerQueue(program: Command): void {
     .description('drop a queued message without a bounce')
     .action(
       action(async (id: string) => {
-        const removed = await withStore(program.opts<GlobalOptions>(), ({ store }) => store.outbound.remove(queueId(id)));
-        if (!removed) throw new NotFound(`there is no queued message ${id}`);
+        await withStore(program.opts<GlobalOptions>(), async ({ store, log }) => {
+          const target = queueId(id);
+          if (!(await store.outbound.remove(target))) throw new NotFound(`there is no queued message ${id}`);
+          logAdminAction(log, cliActor(), 'queue_delete', { id: target, protocol: 'cli' });
+        });
         process.stdout.write(`queued message ${id} deleted\n`);
       }),
     );
