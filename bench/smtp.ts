@@ -2,7 +2,10 @@
 // MX, driven by Postfix's smtp-source (10 concurrent sessions reusing their
 // connections, 10 KB messages), and the same load against Postfix's smtp-sink
 // (which discards mail) as the upper bound; prints JSON with both and the ratio.
-// Each figure is the median of three trials. It also measures the banner latency
+// Each figure is the median of three trials. For scale it runs the same load
+// against two reference servers on the same smtp-server package (one that
+// discards, one that only appends and fdatasyncs: bench/smtp-reference-servers.ts)
+// and times one fdatasync on this disk. It also measures the banner latency
 // and connection rate with the MX's greeting delay (100 ms) and without it.
 // Everything listens on 127.0.0.1. The MX runs in this process with the thread
 // pool the server gets from bin/postkeep.js (UV_THREADPOOL_SIZE, default 64 there);
@@ -20,6 +23,7 @@ import { ensureCertificate } from '../src/server/certificate.js';
 import { staticResolver } from '../src/smtp/dns-resolver.js';
 import { startSmtpService } from '../src/smtp/smtp-service.js';
 import { openStore } from '../src/store/open-store.js';
+import { fdatasyncLatency, startReferenceServer } from './smtp-reference-servers.js';
 
 // libuv reads UV_THREADPOOL_SIZE only when it creates its pool, which happens before
 // this file runs: without the variable the benchmark runs itself again with it set.
@@ -82,6 +86,17 @@ async function sinkRate(): Promise<number> {
     // Stopped by its PID: only the process this benchmark started.
     sink.kill('SIGTERM');
     await new Promise((resolve) => sink.once('exit', resolve));
+  }
+}
+
+async function referenceRate(kind: 'discard' | 'append-fdatasync'): Promise<number> {
+  const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'postkeep-bench-reference-'));
+  const server = await startReferenceServer(kind, directory);
+  try {
+    return await runSource(server.port);
+  } finally {
+    await server.stop();
+    await fs.rm(directory, { recursive: true, force: true });
   }
 }
 
@@ -183,6 +198,11 @@ await fs.access(smtpSource).catch(() => {
 });
 const greeting = { mxDefault100ms: await greetingFigures(100), noDelay: await greetingFigures(0) };
 const sink = await median(sinkRate);
+const discard = await median(() => referenceRate('discard'));
+const appendFdatasync = await median(() => referenceRate('append-fdatasync'));
+const probeDirectory = await fs.mkdtemp(path.join(os.tmpdir(), 'postkeep-bench-fdatasync-'));
+const fdatasyncMilliseconds = await fdatasyncLatency(probeDirectory, bodyLength);
+await fs.rm(probeDirectory, { recursive: true, force: true });
 const postkeep = await median(() => postkeepRate(true));
 const postkeepWithoutAuthentication = await median(() => postkeepRate(false));
 process.stdout.write(
@@ -195,6 +215,17 @@ process.stdout.write(
       ratio: Math.round((postkeep / sink) * 1000) / 1000,
       postkeepWithoutSpfDkimDmarcMessagesPerSecond: postkeepWithoutAuthentication,
       ratioWithoutSpfDkimDmarc: Math.round((postkeepWithoutAuthentication / sink) * 1000) / 1000,
+      // The same load against servers that do (almost) nothing: how much of
+      // smtp-sink's rate the smtp-server package reaches when it keeps nothing, and
+      // when it keeps each message durably and nothing else.
+      reference: {
+        fdatasyncMedianMilliseconds: Math.round(fdatasyncMilliseconds * 1000) / 1000,
+        smtpServerDiscardMessagesPerSecond: discard,
+        smtpServerDiscardRatio: Math.round((discard / sink) * 1000) / 1000,
+        smtpServerAppendFdatasyncMessagesPerSecond: appendFdatasync,
+        smtpServerAppendFdatasyncRatio: Math.round((appendFdatasync / sink) * 1000) / 1000,
+        postkeepShareOfAppendFdatasync: Math.round((postkeep / appendFdatasync) * 1000) / 1000,
+      },
       // Less sensitive than the rates to other processes competing for the CPU.
       postkeepCpuMillisecondsPerMessage: { checks: middle(cpuPerMessage.checks), withoutChecks: middle(cpuPerMessage.noChecks) },
       greeting,
