@@ -17,6 +17,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as net from 'node:net';
+import { freePort, waitForListener } from './loopback.js';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -405,30 +406,6 @@ function printLoad(name: string, scheme: string, result: LoadResult): void {
 
 // ---- processes ----
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function waitForListener(port: number, child: ChildProcess): Promise<void> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port}`);
-}
-
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -488,7 +465,7 @@ async function startPostkeep(directory: string): Promise<StartedServer> {
     cwd: directory,
   });
   await log.close();
-  await waitForListener(port, child).catch(async (error: Error) => {
+  await waitForListener(port, { attempts: 600, intervalMilliseconds: 100, gaveUp: () => (child.exitCode !== null ? `the server exited with code ${child.exitCode}` : null) }).catch(async (error: Error) => {
     await stopChild(child);
     const tail = (await fs.readFile(path.join(directory, 'postkeep.log'), 'utf8').catch(() => '')).split('\n').slice(-15).join('\n');
     throw new Error(`${error.message}; the end of its log:\n${tail}`);
@@ -561,7 +538,7 @@ async function startDovecot(directory: string, argon2: boolean): Promise<Started
     ].join('\n'),
   );
   const child = spawn('/usr/sbin/dovecot', ['-F', '-c', configFile], { stdio: ['ignore', 'ignore', 'inherit'] });
-  await waitForListener(port, child).catch(async (error: Error) => {
+  await waitForListener(port, { attempts: 600, intervalMilliseconds: 100, gaveUp: () => (child.exitCode !== null ? `the server exited with code ${child.exitCode}` : null) }).catch(async (error: Error) => {
     await stopChild(child);
     throw error;
   });

@@ -5,16 +5,20 @@
 // Each figure is the median of three trials. For scale it runs the same load
 // against two reference servers on the same smtp-server package (one that
 // discards, one that only appends and fdatasyncs: bench/smtp-reference-servers.ts)
-// and times one fdatasync on this disk. It also measures the banner latency
+// and times one fdatasync on this disk, and against a real, durable Postfix: a
+// private instance started here with a temporary config and queue that fsyncs each
+// queue file before its 250 and puts the mail on hold (bench/postfix-instance.ts;
+// needs root, skipped with a message otherwise or with --no-postfix). It also measures the banner latency
 // and connection rate with the MX's greeting delay (100 ms) and without it.
 // Everything listens on 127.0.0.1. The MX runs in this process with the thread
 // pool the server gets from bin/postkeep.js (UV_THREADPOOL_SIZE, default 64 there);
 // set UV_THREADPOOL_SIZE to compare other sizes.
 // Needs /usr/sbin/smtp-source and /usr/sbin/smtp-sink (Debian package postfix;
-// the Postfix service itself is not used).
+// the system's Postfix service and /etc/postfix are not used).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as net from 'node:net';
+import { freePort, waitForListener } from './loopback.js';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { configSchema } from '../src/config/schema.js';
@@ -23,6 +27,7 @@ import { ensureCertificate } from '../src/server/certificate.js';
 import { staticResolver } from '../src/smtp/dns-resolver.js';
 import { startSmtpService } from '../src/smtp/smtp-service.js';
 import { openStore } from '../src/store/open-store.js';
+import { startPostfixInstance } from './postfix-instance.js';
 import { fdatasyncLatency, startReferenceServer } from './smtp-reference-servers.js';
 
 // libuv reads UV_THREADPOOL_SIZE only when it creates its pool, which happens before
@@ -34,7 +39,7 @@ if (process.env.UV_THREADPOOL_SIZE === undefined) {
 
 const trials = 3;
 const sessions = 10;
-const messages = Number(process.env.BENCH_SMTP_MESSAGES ?? 2000);
+const messages = Number(process.env.BENCH_SMTP_MESSAGES ?? 6000);
 const bodyLength = 10 * 1024;
 const smtpSource = '/usr/sbin/smtp-source';
 const smtpSink = '/usr/sbin/smtp-sink';
@@ -51,29 +56,6 @@ function runSource(port: number): Promise<number> {
       resolve(messages / (Number(process.hrtime.bigint() - started) / 1e9));
     });
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function waitForListener(port: number): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port}`);
 }
 
 async function sinkRate(): Promise<number> {
@@ -97,6 +79,26 @@ async function referenceRate(kind: 'discard' | 'append-fdatasync'): Promise<numb
   } finally {
     await server.stop();
     await fs.rm(directory, { recursive: true, force: true });
+  }
+}
+
+/** Median rate of the three trials against one private Postfix instance, its hold queue emptied between trials; null when skipped. */
+async function postfixMedian(): Promise<number | null> {
+  const postfix = await startPostfixInstance();
+  if (postfix === null) return null;
+  try {
+    return await median(async () => {
+      const rate = await runSource(postfix.port);
+      // Every acknowledged message is in the hold queue.
+      const held = await postfix.queued();
+      if (held !== messages) throw new Error(`smtp-source got ${messages} acknowledgements but Postfix's hold queue holds ${held}`);
+      await postfix.empty();
+      const left = await postfix.queued();
+      if (left !== 0) throw new Error(`Postfix's hold queue still holds ${left} messages after postsuper -d ALL`);
+      return rate;
+    });
+  } finally {
+    await postfix.stop();
   }
 }
 
@@ -203,6 +205,7 @@ const appendFdatasync = await median(() => referenceRate('append-fdatasync'));
 const probeDirectory = await fs.mkdtemp(path.join(os.tmpdir(), 'postkeep-bench-fdatasync-'));
 const fdatasyncMilliseconds = await fdatasyncLatency(probeDirectory, bodyLength);
 await fs.rm(probeDirectory, { recursive: true, force: true });
+const postfix = process.argv.includes('--no-postfix') ? (process.stderr.write('Postfix: skipped (--no-postfix)\n'), null) : await postfixMedian();
 const postkeep = await median(() => postkeepRate(true));
 const postkeepWithoutAuthentication = await median(() => postkeepRate(false));
 process.stdout.write(
@@ -215,6 +218,11 @@ process.stdout.write(
       ratio: Math.round((postkeep / sink) * 1000) / 1000,
       postkeepWithoutSpfDkimDmarcMessagesPerSecond: postkeepWithoutAuthentication,
       ratioWithoutSpfDkimDmarc: Math.round((postkeepWithoutAuthentication / sink) * 1000) / 1000,
+      // A private Postfix instance under the same load: fsyncs each queue file before
+      // the 250 (its default), mail put on hold; null when skipped.
+      postfixDurableMessagesPerSecond: postfix,
+      postfixRatio: postfix === null ? null : Math.round((postfix / sink) * 1000) / 1000,
+      postkeepShareOfPostfix: postfix === null ? null : Math.round((postkeep / postfix) * 1000) / 1000,
       // The same load against servers that do (almost) nothing: how much of
       // smtp-sink's rate the smtp-server package reaches when it keeps nothing, and
       // when it keeps each message durably and nothing else.
