@@ -15,6 +15,7 @@ import type { StoreContext } from '../store/sqlite/context.js';
 import { rowChecksum, type MailboxRow, type MessageRow } from '../store/sqlite/rows.js';
 import type { SqliteMailStore } from '../store/sqlite/sqlite-store.js';
 import { mirrorCopy, type GoodCopy } from './good-copy.js';
+import { checkQueueFiles } from './queue-audit.js';
 
 export type FindingSeverity = 'error' | 'notice';
 /** What --repair did about a finding. */
@@ -34,7 +35,8 @@ export interface AuditReport {
   /** True when no error is left standing (notices and repaired errors do not count). */
   ok: boolean;
   scope: string;
-  checked: { accounts: number; mailboxes: number; records: number; blobs: number; bytes: number };
+  /** `queueFiles`: the outbound queue's message files, checked in a whole-store audit (0 for one account). */
+  checked: { accounts: number; mailboxes: number; records: number; blobs: number; bytes: number; queueFiles: number };
   findings: AuditFinding[];
   milliseconds: number;
 }
@@ -99,6 +101,10 @@ export async function auditStore(store: SqliteMailStore, options: AuditOptions =
     });
   }
   findings.push(...blobFindings.findings);
+  const queue = databaseReadable && accountId === undefined
+    ? await checkQueueFiles(store, { repair: options.repair ?? false, copies, leftoverAgeMilliseconds: options.leftoverAgeMilliseconds ?? 10 * 60_000 })
+    : { findings: [], files: 0, bytes: 0 };
+  findings.push(...queue.findings);
   if (options.repair) {
     for (const finding of findings) if (finding.severity === 'error' && finding.repair === undefined) finding.repair = 'unrepaired';
     for (const finding of findings) if (finding.repair === 'repaired') context.log.info('integrity.repaired', { kind: finding.kind, where: finding.where });
@@ -108,7 +114,7 @@ export async function auditStore(store: SqliteMailStore, options: AuditOptions =
   return {
     ok: findings.every((finding) => finding.severity === 'notice' || finding.repair === 'repaired'),
     scope: options.account ?? 'all accounts',
-    checked: { ...(counts ?? { accounts: 0, mailboxes: 0, records: 0 }), blobs: blobFindings.blobs, bytes: blobFindings.bytes },
+    checked: { ...(counts ?? { accounts: 0, mailboxes: 0, records: 0 }), blobs: blobFindings.blobs, bytes: blobFindings.bytes + queue.bytes, queueFiles: queue.files },
     findings,
     milliseconds: Math.round(performance.now() - started),
   };

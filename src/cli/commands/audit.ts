@@ -60,7 +60,7 @@ function formatReport(report: AuditReport): string {
   const { checked } = report;
   const summary =
     `audit of ${report.scope}: ${checked.accounts} account(s), ${checked.mailboxes} mailbox(es), ${checked.records} record(s), ` +
-    `${checked.blobs} blob(s) (${(checked.bytes / 1e6).toFixed(1)} MB verified) in ${(report.milliseconds / 1000).toFixed(1)} s: ` +
+    `${checked.blobs} blob(s)${checked.queueFiles > 0 ? `, ${checked.queueFiles} queued message file(s)` : ''} (${(checked.bytes / 1e6).toFixed(1)} MB verified) in ${(report.milliseconds / 1000).toFixed(1)} s: ` +
     `${errors.length} error(s)${errors.length > 0 && errors.some((finding) => finding.repair) ? ` (${repaired} repaired)` : ''}, ${notices} notice(s) — ${report.ok ? 'OK' : 'FAILED'}\n`;
   return report.findings.map(formatFinding).join('') + summary;
 }

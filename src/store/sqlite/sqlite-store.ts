@@ -58,7 +58,8 @@ export class SqliteMailStore implements MailStore {
 
   constructor(
     readonly context: StoreContext,
-    queueFiles: FileBlobStore,
+    /** The outbound queue's message files (audit checks them; only the queue writes them). */
+    readonly queueFiles: FileBlobStore,
   ) {
     this.admin = new SqliteStoreAdmin(context, this);
     this.outbound = new SqliteOutboundQueue(context, queueFiles);
