@@ -89,3 +89,53 @@ test('an unreachable remote is retried until the message expires, then the sende
     await temporary.dispose();
   }
 });
+
+test('a queued file that fails verification is never sent; at expiry the sender gets a DSN without its headers and the entry ends', async () => {
+  const { QueueRunner } = await import('../../src/smtp/outbound/queue-runner.js');
+  const { staticResolver } = await import('../../src/smtp/dns-resolver.js');
+  const { configSchema } = await import('../../src/config/schema.js');
+  const temporary = await createTemporaryStore();
+  const { SMTPServer } = await import('smtp-server');
+  // A remote that accepts anything: the bad bytes must never reach it.
+  const received: string[] = [];
+  const remote = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    logger: false,
+    onData(stream, _session, callback) {
+      let text = '';
+      stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      stream.on('end', () => {
+        received.push(text);
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => remote.listen(0, '127.0.0.1', resolve));
+  try {
+    const settings = configSchema.parse({ outbound: { port: (remote.server.address() as { port: number }).port, retryBaseSeconds: 0.05, retryMaxSeconds: 0.05, timeoutSeconds: 5 } }).outbound;
+    const runner = new QueueRunner({ store: temporary.store, log: temporary.log, hostname: 'mx.example.com', resolver: staticResolver({ 'remote.test': { A: ['127.0.0.1'] } }), settings });
+    const message = Buffer.from('From: alice@example.com\r\nTo: carol@remote.test\r\nSubject: damaged on disk\r\n\r\nHello.\r\n');
+    const queued = await temporary.store.outbound.enqueue(message, { sender: 'alice@example.com', recipients: ['carol@remote.test'] }, { expiresAt: new Date(Date.now() + 100) });
+    const [file] = await queueFiles(temporary.dataDir);
+    await fs.writeFile(path.join(temporary.dataDir, 'queue', file!.slice(0, 2), file!), 'Subject: not what was queued\r\n\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await runner.runOnce();
+    await runner.idle();
+    await runner.stop();
+
+    assert.deepEqual(received, [], 'nothing was sent to the remote');
+    assert.equal(await temporary.store.outbound.get(queued.id), null, 'the entry ended');
+    const inbox = await temporary.account.getMailbox('INBOX');
+    assert.equal(inbox.messages, 1);
+    const [record] = await temporary.account.fetch(inbox.id, {});
+    const dsn = (await temporary.account.readMessage(inbox.id, record!.uid)).toString();
+    assert.match(dsn, /Final-Recipient: rfc822; carol@remote\.test\r\nAction: failed\r\n/);
+    assert.doesNotMatch(dsn, /not what was queued/);
+    assert.ok(temporary.log.events.some((event) => event.event === 'integrity.blob_mismatch'), 'the bad file was reported');
+    assert.ok(temporary.log.events.some((event) => event.event === 'queue.message_unreadable'));
+  } finally {
+    await new Promise<void>((resolve) => remote.close(() => resolve()));
+    await temporary.dispose();
+  }
+});

@@ -159,13 +159,21 @@ export class QueueRunner {
   private async bounce(message: OutboundMessage, failed: FailedRecipient[]): Promise<void> {
     const { store, log, hostname, settings } = this.options;
     // Only the header section goes back (text/rfc822-headers); stop reading at its end.
-    const stream = await store.outbound.open(message.id);
     let head = Buffer.alloc(0);
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      head = Buffer.concat([head, chunk]);
-      if (head.length >= 256 * 1024 || head.includes('\r\n\r\n')) break;
+    try {
+      const stream = await store.outbound.open(message.id);
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        head = Buffer.concat([head, chunk]);
+        if (head.length >= 256 * 1024 || head.includes('\r\n\r\n')) break;
+      }
+      stream.destroy();
+    } catch (error) {
+      // A queued file that fails verification (or is gone) is never sent; the sender
+      // still hears of the failure, without the headers, and the entry can end
+      // instead of failing again on every pass.
+      head = Buffer.alloc(0);
+      log.error('queue.message_unreadable', { queueId: message.id, error: String(error) });
     }
-    stream.destroy();
     await sendBounce(store, {
       hostname,
       sender: message.sender,
