@@ -15,6 +15,7 @@ import { backupStore } from '../../src/integrity/backup.js';
 import { compareStores } from '../../src/integrity/compare.js';
 import { openGoodCopy } from '../../src/integrity/good-copy.js';
 import { restoreInPlace } from '../../src/integrity/restore-in-place.js';
+import { StoreUnavailable } from '../../src/errors.js';
 import { createMemoryLogger } from '../../src/log.js';
 import type { BlobFileSystem } from '../../src/store/blobs/file-blob-store.js';
 import { openStore } from '../../src/store/open-store.js';
@@ -367,6 +368,60 @@ export function failingWrite(code: 'ENOSPC' | 'EIO', at: 'write' | 'sync' | 'dir
   };
 }
 
+/**
+ * EIO from the database log's fsync: that append and every write after it are
+ * refused, even once the disk answers again; after a restart every message
+ * acknowledged before is intact, audit is clean and appends work.
+ */
+export const failingLogSync: FaultClass = {
+  name: 'EIO at database log fsync',
+  async run(trial) {
+    const notes: string[] = [];
+    const commit = trial.store.context.commit;
+    const realSync = commit.syncLog;
+    commit.syncLog = async () => {
+      throw Object.assign(new Error('EIO: injected failure'), { code: 'EIO' });
+    };
+    const message = sampleMessage({ size: 5000 });
+    let refused = false;
+    try {
+      await trial.account.append('INBOX', message);
+      notes.push('the append was acknowledged despite the failure');
+    } catch (error) {
+      refused = error instanceof StoreUnavailable;
+      if (!refused) notes.push(`refused with ${String(error)}`);
+    } finally {
+      commit.syncLog = realSync;
+    }
+    const refusedLater = await trial.account.append('INBOX', message).then(
+      () => false,
+      (error: Error) => error instanceof StoreUnavailable,
+    );
+    if (!refusedLater) notes.push('a write after the failure was acknowledged before a restart');
+
+    await trial.store.close();
+    trial.store = await openStore({ dataDir: trial.dataDir, log: trial.log });
+    trial.account = await trial.store.account(login);
+    const reads = await countBadReads(trial);
+    let intact = true;
+    for (const stored of trial.messages) {
+      const bytes = await trial.account.readMessage(stored.mailboxId, stored.uid).catch((error: Error) => error);
+      if (!(bytes instanceof Buffer) || !bytes.equals(stored.bytes)) {
+        notes.push(`UID ${stored.uid} is not byte-identical after the restart`);
+        intact = false;
+      }
+    }
+    const audit = await auditStore(trial.store);
+    if (!audit.ok) notes.push(...audit.findings.map((finding) => `${finding.kind} ${finding.where}`));
+    const next = await trial.account.append('INBOX', message).then(
+      () => true,
+      () => false,
+    );
+    if (!next) notes.push('the restarted store did not accept an append');
+    return { detected: refused && refusedLater, repaired: intact && audit.ok && next, badBytesServed: reads.bad, imapBodies: reads.imapBodies, notes };
+  },
+};
+
 const stormChild = fileURLToPath(new URL('../helpers/append-storm.ts', import.meta.url));
 
 /** SIGKILL while ten writers append: every acknowledged message is there, intact, and audit finds nothing wrong. */
@@ -454,4 +509,5 @@ export const faultClasses: readonly FaultClass[] = [
   failingWrite('ENOSPC', 'write'),
   failingWrite('EIO', 'sync'),
   failingWrite('EIO', 'directory'),
+  failingLogSync,
 ];
