@@ -32,6 +32,8 @@ export async function checkQueueFiles(store: SqliteMailStore, options: { repair:
       bytes += message.size;
       continue;
     }
+    // Sent and removed by a running server since the list was read: not a loss.
+    if (state === 'missing' && !store.context.ledger.sql('SELECT 1 FROM outbound_messages WHERE blob_hash = ?').get(message.hash)) continue;
     const finding: AuditFinding =
       state === 'mismatch'
         ? { kind: 'queue.mismatch', severity: 'error', where: `queued message ${message.ids} (${message.hash})`, detail: 'the queued file’s bytes do not hash to its name; it will not be sent' }
