@@ -4,28 +4,16 @@
 // nothing A receives carries anything of B's, and B's store is byte-for-byte the same
 // afterwards (mailbox digests, record checksums, blob hashes, subscriptions, quota).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { LineClient } from '../server/tls-harness.js';
-import { alice, bob, bobGuessable, bobSecrets, snapshotAccount, startIsolationServer, type IsolationServer } from './isolation-harness.js';
+import { alice, bob, bobGuessable, bobSecrets, snapshotAccount, isolationSuite } from './isolation-harness.js';
 
-let running: IsolationServer;
-let bobBefore: unknown;
-const clients: LineClient[] = [];
-
-before(async () => {
-  running = await startIsolationServer();
-  bobBefore = await snapshotAccount(running.server.store, bob.login);
-});
-
-after(async () => {
-  for (const client of clients) client.close();
-  await running.stop();
-});
+const suite = isolationSuite();
 
 /** A logged in on the implicit-TLS port, or via STARTTLS on the cleartext port. */
 async function connectAlice(viaStartTls = false): Promise<LineClient> {
-  const client = viaStartTls ? await LineClient.connect(running.server.imap!.port!, false) : await LineClient.connect(running.server.imap!.tlsPort!, true);
-  clients.push(client);
+  const client = viaStartTls ? await LineClient.connect(suite.running.server.imap!.port!, false) : await LineClient.connect(suite.running.server.imap!.tlsPort!, true);
+  suite.clients.push(client);
   if (viaStartTls) {
     assert.match(await client.command('s0', 'STARTTLS'), /s0 OK/);
     await client.upgrade();
@@ -96,7 +84,7 @@ function listedNames(reply: string): string[] {
 }
 
 async function aliceMailboxNames(): Promise<string[]> {
-  const account = await running.server.store.account(alice.login);
+  const account = await suite.running.server.store.account(alice.login);
   return (await account.listMailboxes()).map((mailbox) => mailbox.name);
 }
 
@@ -206,7 +194,7 @@ test('sequence numbers and UIDs past A\'s messages, huge, negative or malformed:
       await attempt(client, `UID EXPUNGE ${set}`, /BAD/);
     }
     // B's object identifiers as search keys (RFC 8474 §6): nothing.
-    for (const identifier of running.bobIdentifiers.filter((id) => /^[ET]/.test(id))) {
+    for (const identifier of suite.running.bobIdentifiers.filter((id) => /^[ET]/.test(id))) {
       const key = identifier.startsWith('E') ? 'EMAILID' : 'THREADID';
       const reply = await attempt(client, `SEARCH ${key} ${identifier}`, /OK/);
       assert.deepEqual(untagged(reply), ['* SEARCH'], `SEARCH ${key} of B's message`);
@@ -215,7 +203,7 @@ test('sequence numbers and UIDs past A\'s messages, huge, negative or malformed:
     for (const line of untagged(text)) for (const number of line.replace('* SEARCH', '').trim().split(' ').filter(Boolean)) assert.ok(Number(number) <= exists);
   }
   // QRESYNC with B's UIDVALIDITY and UIDs: A's own mailbox state only.
-  const bobInbox = await (await running.server.store.account(bob.login)).getMailbox('INBOX');
+  const bobInbox = await (await suite.running.server.store.account(bob.login)).getMailbox('INBOX');
   await attempt(client, 'ENABLE QRESYNC', /OK/);
   const resync = await attempt(client, `SELECT INBOX (QRESYNC (${bobInbox.uidValidity} 1 1:7))`, /OK/);
   for (const number of fetchNumbers(resync)) assert.ok(number <= 2);
@@ -226,11 +214,11 @@ test('IDLE and NOOP in A\'s mailboxes say nothing about B\'s new mail, even in a
   await attempt(client, 'SELECT Projects', /OK/);
   client.write('i1 IDLE\r\n');
   await client.expect(/^\+ .*\r\n/m);
-  const bobStore = await running.server.store.account(bob.login);
+  const bobStore = await suite.running.server.store.account(bob.login);
   // B's new mail first, then A's: once A hears of its own, B's would have been told already had it leaked.
-  await running.server.store.deliver(Buffer.from(`Subject: ${bobSecrets.subject} late\r\n\r\n${bobSecrets.body} late\r\n`), [{ login: bob.login, mailbox: 'Projects' }]);
+  await suite.running.server.store.deliver(Buffer.from(`Subject: ${bobSecrets.subject} late\r\n\r\n${bobSecrets.body} late\r\n`), [{ login: bob.login, mailbox: 'Projects' }]);
   await bobStore.updateFlags((await bobStore.getMailbox('Projects')).id, [[1, Infinity]], { mode: 'add', flags: ['\\Seen'] });
-  await running.server.store.deliver(Buffer.from('Subject: for alice\r\n\r\nhello\r\n'), [{ login: alice.login, mailbox: 'Projects' }]);
+  await suite.running.server.store.deliver(Buffer.from('Subject: for alice\r\n\r\nhello\r\n'), [{ login: alice.login, mailbox: 'Projects' }]);
   const heard = await client.expect(/^\* 2 EXISTS\r\n/m);
   client.write('DONE\r\n');
   const rest = await client.expect(/(^|\r\n)i1 OK[^\r\n]*\r\n/);
@@ -238,21 +226,21 @@ test('IDLE and NOOP in A\'s mailboxes say nothing about B\'s new mail, even in a
   const noop = await attempt(client, 'NOOP', /OK/);
   assert.deepEqual(untagged(noop), []);
   // B's state changed on purpose here: the "before" snapshot belongs to the battery above, checked next.
-  bobBefore = await snapshotAccount(running.server.store, bob.login);
+  suite.bobBefore = await snapshotAccount(suite.running.server.store, bob.login);
 });
 
 test('afterwards: B\'s mail is unchanged and A received nothing of B\'s', async () => {
-  assert.deepEqual(await snapshotAccount(running.server.store, bob.login), bobBefore);
-  const received = clients.map((client) => client.transcript).join('');
+  assert.deepEqual(await snapshotAccount(suite.running.server.store, bob.login), suite.bobBefore);
+  const received = suite.clients.map((client) => client.transcript).join('');
   assert.ok(received.length > 50_000, `the battery ran (${received.length} bytes received)`);
-  for (const secret of [...Object.values(bobSecrets), ...running.bobIdentifiers]) {
+  for (const secret of [...Object.values(bobSecrets), ...suite.running.bobIdentifiers]) {
     assert.ok(!received.includes(secret), `A received ${secret}`);
   }
   assert.ok(!/\$BobSecret/i.test(received));
 });
 
 test('look-alike names A creates are A\'s own mailboxes (one personal namespace); B is untouched', async () => {
-  const before = await snapshotAccount(running.server.store, bob.login);
+  const before = await snapshotAccount(suite.running.server.store, bob.login);
   const client = await connectAlice();
   for (const name of ['Bob-Private', 'user/bob/INBOX', '~bob', '#shared/bob', '../bob']) {
     await attempt(client, `CREATE ${quoted(name)}`, /OK/);
@@ -262,6 +250,6 @@ test('look-alike names A creates are A\'s own mailboxes (one personal namespace)
   await attempt(client, 'RENAME "Bob-Private" "user/bob/Taken"', /OK/);
   const names = await aliceMailboxNames();
   for (const name of ['user/bob/Taken', 'user/bob/INBOX', '~bob', '#shared/bob', '../bob']) assert.ok(names.includes(name), `A owns ${name}`);
-  assert.deepEqual(await snapshotAccount(running.server.store, bob.login), before);
+  assert.deepEqual(await snapshotAccount(suite.running.server.store, bob.login), before);
   assert.ok(!client.transcript.includes(bobSecrets.subject));
 });

@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import { hashPassword } from '../../src/auth/password.js';
 import type { MailStore } from '../../src/store/types.js';
-import { startFullServer, type FullServer } from '../server/tls-harness.js';
+import { after, before } from 'node:test';
+import { startFullServer, type FullServer, type LineClient } from '../server/tls-harness.js';
 
 export const alice = { login: 'alice@example.com', password: 'alice password for isolation' };
 export const bob = { login: 'bob@example.com', password: 'bob password for isolation' };
@@ -107,4 +108,25 @@ export async function snapshotAccount(store: MailStore, login: string): Promise<
     mailboxes.push({ ...mailbox, messages });
   }
   return { mailboxes, subscriptions: await account.listSubscriptions(), quota: await account.quota() };
+}
+
+/** What a test file of the battery shares: the server, B's snapshot from the start, and every client A opened. */
+export interface IsolationSuite {
+  running: IsolationServer;
+  bobBefore: unknown;
+  clients: LineClient[];
+}
+
+/** Starts the server (and snapshots B) before the file's tests; closes A's clients and stops it after. */
+export function isolationSuite(): IsolationSuite {
+  const suite = { clients: [] } as unknown as IsolationSuite;
+  before(async () => {
+    suite.running = await startIsolationServer();
+    suite.bobBefore = await snapshotAccount(suite.running.server.store, bob.login);
+  });
+  after(async () => {
+    for (const client of suite.clients) client.close();
+    await suite.running.stop();
+  });
+  return suite;
 }

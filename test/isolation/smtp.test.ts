@@ -4,31 +4,19 @@
 // attempt gets the documented reply, nothing is delivered or queued, and B's store
 // is byte-for-byte the same afterwards.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { LineClient } from '../server/tls-harness.js';
-import { alice, bob, bobSecrets, snapshotAccount, startIsolationServer, type IsolationServer } from './isolation-harness.js';
+import { alice, bob, bobSecrets, snapshotAccount, isolationSuite } from './isolation-harness.js';
 
-let running: IsolationServer;
-let bobBefore: unknown;
-const clients: LineClient[] = [];
-
-before(async () => {
-  running = await startIsolationServer();
-  bobBefore = await snapshotAccount(running.server.store, bob.login);
-});
-
-after(async () => {
-  for (const client of clients) client.close();
-  await running.stop();
-});
+const suite = isolationSuite();
 
 const plain = (authorization: string, login: string, password: string) => Buffer.from(`${authorization}\0${login}\0${password}`).toString('base64');
 
 /** A session on submission: 587 after STARTTLS, or 465; optionally authenticated as A. */
 async function submission(port: 'submission' | 'submissions', authenticate = true): Promise<LineClient> {
-  const listener = running.server.smtp.listeners[port]!;
+  const listener = suite.running.server.smtp.listeners[port]!;
   const client = await LineClient.connect(listener.port, port === 'submissions');
-  clients.push(client);
+  suite.clients.push(client);
   if (port === 'submission') {
     await client.smtp('EHLO client.example.org');
     assert.match(await client.smtp('STARTTLS'), /^220 /m);
@@ -111,8 +99,8 @@ test('AUTH as B with A\'s password, or A acting for B (authzid): 535 5.7.8, the 
 });
 
 test('RCPT, VRFY and EXPN reveal no more than they must: no alias targets, no account details, VRFY the same for everyone', async () => {
-  const mx = await LineClient.connect(running.server.smtp.listeners.mx!.port, false);
-  clients.push(mx);
+  const mx = await LineClient.connect(suite.running.server.smtp.listeners.mx!.port, false);
+  suite.clients.push(mx);
   await mx.smtp('EHLO client.example.org');
   assert.match(await mx.smtp('STARTTLS'), /^220 /m);
   await mx.upgrade();
@@ -144,8 +132,8 @@ test('RCPT, VRFY and EXPN reveal no more than they must: no alias targets, no ac
 });
 
 test('afterwards: nothing of B\'s changed, nothing was queued, A received nothing of B\'s', async () => {
-  assert.deepEqual(await snapshotAccount(running.server.store, bob.login), bobBefore);
-  assert.deepEqual(await running.server.store.outbound.list(), []);
-  const received = clients.map((client) => client.transcript).join('');
-  for (const secret of [...Object.values(bobSecrets), ...running.bobIdentifiers]) assert.ok(!received.includes(secret), `A received ${secret}`);
+  assert.deepEqual(await snapshotAccount(suite.running.server.store, bob.login), suite.bobBefore);
+  assert.deepEqual(await suite.running.server.store.outbound.list(), []);
+  const received = suite.clients.map((client) => client.transcript).join('');
+  for (const secret of [...Object.values(bobSecrets), ...suite.running.bobIdentifiers]) assert.ok(!received.includes(secret), `A received ${secret}`);
 });

@@ -10,6 +10,7 @@ import { anchorFile } from '../../src/security-log/anchor.js';
 import { entryHash } from '../../src/security-log/entry-hash.js';
 import { SecurityLog } from '../../src/security-log/security-log.js';
 import { openStore } from '../../src/store/open-store.js';
+import type { SecurityLogRow } from '../../src/store/sqlite/security-log.js';
 import { runCli } from '../helpers/run-cli.js';
 import { temporaryDirectory } from '../helpers/temporary-store.js';
 
@@ -47,18 +48,8 @@ async function verify(dataDir: string) {
   return runCli(['log', 'verify'], { env: { POSTKEEP_DATA: dataDir, POSTKEEP_CONFIG: '' } });
 }
 
-interface Row {
-  sequence: number;
-  time: number;
-  event: string;
-  login: string | null;
-  fields: string;
-  previous_hash: string;
-  hash: string;
-}
-
 function rehash(db: Database.Database, sequence: number): void {
-  const row = db.prepare('SELECT * FROM security_log WHERE sequence = ?').get(sequence) as Row;
+  const row = db.prepare('SELECT * FROM security_log WHERE sequence = ?').get(sequence) as SecurityLogRow;
   db.prepare('UPDATE security_log SET hash = ? WHERE sequence = ?').run(entryHash({ ...row, previousHash: row.previous_hash }), sequence);
 }
 

@@ -5,7 +5,8 @@ import { entryHash, genesisHash } from '../../security-log/entry-hash.js';
 import type { SecurityLogDraft, SecurityLogEntry, SecurityLogQuery } from '../types.js';
 import type { StoreContext } from './context.js';
 
-interface SecurityLogRow {
+/** A security_log row as stored (tests that tamper with the chain read it too). */
+export interface SecurityLogRow {
   sequence: number;
   time: number;
   event: string;
