@@ -4,11 +4,22 @@
 // number is one the client knows; RFC 7162 §3.2.10 for VANISHED). imaptest's stress mode
 // reported such numbers as "seq too high".
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { RawClient, startTestServer, type TestServer } from './server-harness.js';
 
 function message(index: number): Buffer {
   return Buffer.from(`From: a@example.org\r\nSubject: view ${index}\r\nMessage-ID: <view-${index}@example.org>\r\n\r\nbody ${index}\r\n`);
+}
+
+/** A server whose INBOX holds UIDs 1 and 2, and a logged-in client; both stopped after the test. */
+async function twoMessagesLoggedIn(t: TestContext): Promise<{ server: TestServer; client: RawClient }> {
+  const server = await startTestServer();
+  t.after(() => server.stop());
+  for (const index of [1, 2]) await server.account.append('INBOX', message(index));
+  const client = await RawClient.connect(server);
+  t.after(() => client.close());
+  await client.login();
+  return { server, client };
 }
 
 async function appendAndExpungeElsewhere(server: TestServer): Promise<void> {
@@ -22,12 +33,7 @@ async function appendAndExpungeElsewhere(server: TestServer): Promise<void> {
 }
 
 test('a message appended and expunged by another session between updates gets no EXPUNGE', async (t) => {
-  const server = await startTestServer();
-  t.after(() => server.stop());
-  for (const index of [1, 2]) await server.account.append('INBOX', message(index));
-  const client = await RawClient.connect(server);
-  t.after(() => client.close());
-  await client.login();
+  const { server, client } = await twoMessagesLoggedIn(t);
   assert.match(await client.command('s1', 'SELECT INBOX'), /^\* 2 EXISTS/m);
   await appendAndExpungeElsewhere(server);
   const noop = await client.command('s2', 'NOOP');
@@ -40,12 +46,7 @@ test('a message appended and expunged by another session between updates gets no
 });
 
 test('with QRESYNC, VANISHED names only UIDs the client was told of', async (t) => {
-  const server = await startTestServer();
-  t.after(() => server.stop());
-  for (const index of [1, 2]) await server.account.append('INBOX', message(index));
-  const client = await RawClient.connect(server);
-  t.after(() => client.close());
-  await client.login();
+  const { server, client } = await twoMessagesLoggedIn(t);
   assert.match(await client.command('q1', 'ENABLE QRESYNC'), /q1 OK/);
   assert.match(await client.command('q2', 'SELECT INBOX'), /^\* 2 EXISTS/m);
   await appendAndExpungeElsewhere(server);
