@@ -238,6 +238,17 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX security_log_login ON security_log(login, sequence);
     `,
   },
+  {
+    version: 4,
+    description: "a checksum over each blob row's derived values (structure, size)",
+    sql: `
+      -- SHA-256 over the blob hash, size and stored structure text (structure-checksum.ts),
+      -- checked on every read. NULL marks a row written before this column existed: it
+      -- is not computed here from the stored structure (that could bless a corrupt one)
+      -- but proven by re-parsing the verified blob, on its first read or by audit.
+      ALTER TABLE blobs ADD COLUMN structure_checksum TEXT;
+    `,
+  },
 ];
 
 export const latestVersion = migrations[migrations.length - 1]!.version;
