@@ -249,6 +249,19 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE blobs ADD COLUMN structure_checksum TEXT;
     `,
   },
+  {
+    version: 5,
+    description: 'blob rows deleted by garbage collection whose files are still to be removed',
+    sql: `
+      -- Written in the transaction that deletes a blob row, removed once its file is gone.
+      -- A blob file that neither a blobs row nor this table names was never released by
+      -- the store: evidence of lost records, which audit reports and GC never removes.
+      CREATE TABLE collected_blobs (
+        hash TEXT PRIMARY KEY,
+        collected_at INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const latestVersion = migrations[migrations.length - 1]!.version;
