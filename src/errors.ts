@@ -79,3 +79,13 @@ export class StoreUnavailable extends PostkeepError {
     super('store.unavailable', message);
   }
 }
+
+/**
+ * Too many password checks are running or waiting (auth/hash-limiter.ts): a
+ * temporary refusal that says nothing about the credentials; the client may retry.
+ */
+export class PasswordCheckBusy extends PostkeepError {
+  constructor() {
+    super('auth.busy', 'too many logins are being checked at once; try again shortly');
+  }
+}

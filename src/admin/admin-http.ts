@@ -1,7 +1,7 @@
 // The HTTP plumbing of the admin API: bounded JSON bodies, JSON answers, and one
 // place that turns errors into status codes. No answer ever carries a stack trace.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AlreadyExists, InvalidInput, NotFound, PostkeepError, QuotaExceeded } from '../errors.js';
+import { AlreadyExists, InvalidInput, NotFound, PasswordCheckBusy, PostkeepError, QuotaExceeded } from '../errors.js';
 
 export class HttpError extends Error {
   constructor(
@@ -52,6 +52,8 @@ export function describeError(error: unknown): { status: number; message: string
   if (error instanceof AlreadyExists) return { status: 409, message: error.message };
   if (error instanceof QuotaExceeded) return { status: 409, message: error.message };
   if (error instanceof InvalidInput) return { status: 400, message: error.message };
+  // Too many password checks at once (auth/hash-limiter.ts): RFC 9110 §15.6.4, try again shortly.
+  if (error instanceof PasswordCheckBusy) return { status: 503, message: error.message, headers: { 'retry-after': '1' } };
   // Damaged data or a newer schema is the server's problem, not the request's: a plain 500.
   if (error instanceof PostkeepError && !error.code.startsWith('integrity.') && error.code !== 'schema.too_new') return { status: 400, message: error.message };
   return null;

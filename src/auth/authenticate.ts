@@ -5,7 +5,11 @@
 // outcome is logged as auth.succeeded / auth.failed with its reason; the caller
 // answers every failure the same way. An unknown user costs the same argon2 work as
 // a wrong password, so the answer's timing does not tell which accounts exist.
+// Every argon2 run waits for a slot (hash-limiter.ts); when too many wait, the
+// attempt is refused with PasswordCheckBusy (logged auth.busy), which protocols
+// answer as a temporary failure, not as a wrong password, and pacing does not count.
 import { randomBytes } from 'node:crypto';
+import { PasswordCheckBusy } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { AccountStore, LoginCredentials, MailStore } from '../store/types.js';
 import { loginPacingFor } from './pacing.js';
@@ -35,7 +39,11 @@ let decoyHash: Promise<string> | undefined;
 
 /** A hash with the current parameters of a password nobody knows, made once per process. */
 function decoy(): Promise<string> {
-  decoyHash ??= hashPassword(randomBytes(24).toString('base64'));
+  // A refused first attempt (the hash limiter was full) must not be remembered as the decoy.
+  decoyHash ??= hashPassword(randomBytes(24).toString('base64')).catch((error: unknown) => {
+    decoyHash = undefined;
+    throw error;
+  });
   return decoyHash;
 }
 
@@ -113,15 +121,29 @@ export async function checkLogin(store: MailStore, request: LoginRequest, log: L
   const admission = await pacing.admit(login, address, known);
   if (admission.locked) return fail('locked', known, true);
 
-  const check = await checkCredentials(store, credentials, request, secondFactor, log);
+  let check: Check;
+  try {
+    check = await checkCredentials(store, credentials, request, secondFactor, log);
+  } catch (error) {
+    // No password was checked, so nothing is learnt and no failure is counted.
+    if (error instanceof PasswordCheckBusy) log.warn('auth.busy', base);
+    throw error;
+  }
   if ('reason' in check) return fail(check.reason, known);
 
   pacing.recordSuccess(login, address);
   const account = check.credentials;
   if (check.credential !== 'app-password' && needsRehash(account.passwordHash)) {
-    // A hash with older parameters or an imported scheme is upgraded at the first successful login.
-    await store.admin.setPasswordHash(account.login, await hashPassword(request.password));
-    log.info('auth.rehashed', { login, from: account.passwordHash.startsWith('{') ? account.passwordHash.slice(1, account.passwordHash.indexOf('}')) : 'ARGON2ID' });
+    // A hash with older parameters or an imported scheme is upgraded at the first successful login,
+    // or at a later one when the hash limiter is full now: the login itself has succeeded.
+    const from = account.passwordHash.startsWith('{') ? account.passwordHash.slice(1, account.passwordHash.indexOf('}')) : 'ARGON2ID';
+    try {
+      await store.admin.setPasswordHash(account.login, await hashPassword(request.password));
+      log.info('auth.rehashed', { login, from });
+    } catch (error) {
+      if (!(error instanceof PasswordCheckBusy)) throw error;
+      log.info('auth.rehash_deferred', { login, from });
+    }
   }
   await store.admin.recordLogin(account.login, { address, time: new Date(), ...(check.appPassword ? { appPasswordId: check.appPassword.id } : {}) });
   log.info('auth.succeeded', {
@@ -132,7 +154,11 @@ export async function checkLogin(store: MailStore, request: LoginRequest, log: L
   return account;
 }
 
-/** A login over IMAP or SMTP (or the admin API's password step): the account handle, or null for any failure. */
+/**
+ * A login over IMAP or SMTP (or the admin API's password step): the account handle,
+ * or null for any failure; throws PasswordCheckBusy when the password could not be
+ * checked now (a temporary failure).
+ */
 export async function authenticate(store: MailStore, request: LoginRequest, log: Logger): Promise<AccountStore | null> {
   const credentials = await checkLogin(store, request, log);
   return credentials ? store.account(credentials.login) : null;

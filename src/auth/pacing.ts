@@ -26,6 +26,9 @@ export const defaultPacingSettings: PacingSettings = {
   lockMinutes: 15,
   failureWindowMinutes: 60,
   maxTrackedEntries: 100_000,
+  // Not pacing, but in the same [auth] table: the hash limiter's (hash-limiter.ts).
+  maxConcurrentHashes: 2,
+  hashQueueLimit: 100,
 };
 
 interface Entry {

@@ -5,17 +5,23 @@
 // hash of another scheme (password-schemes.ts).
 import argon2 from 'argon2';
 import { credentialCache } from './credential-cache.js';
+import { passwordHashLimiter } from './hash-limiter.js';
 import { verifyImportedHash } from './password-schemes.js';
 
 export const passwordParameters = { type: argon2.argon2id, memoryCost: 65536, timeCost: 3, parallelism: 4 } as const;
 
+/** A new hash; it holds 64 MiB while it runs, so it waits for a slot like a check (hash-limiter.ts). */
 export async function hashPassword(password: string): Promise<string> {
-  return argon2.hash(password, passwordParameters);
+  return passwordHashLimiter.run(() => argon2.hash(password, passwordParameters));
 }
 
-/** Checks a password against its stored hash; a recent success is remembered (credential-cache.ts). */
+/**
+ * Checks a password against its stored hash; a recent success is remembered
+ * (credential-cache.ts) and costs no slot. Anything else waits for one
+ * (hash-limiter.ts), or throws PasswordCheckBusy when too many are waiting.
+ */
 export function verifyPassword(hash: string, password: string): Promise<boolean> {
-  return credentialCache.check(hash, password, verifyUncached);
+  return credentialCache.check(hash, password, (storedHash, given) => passwordHashLimiter.run(() => verifyUncached(storedHash, given)));
 }
 
 async function verifyUncached(hash: string, password: string): Promise<boolean> {

@@ -112,6 +112,10 @@ export const configSchema = z
         maxConnectionsPerIp: z.number().int().positive().default(50),
         /** Allow LOGIN and AUTHENTICATE without TLS from loopback addresses only. */
         allowPlaintextOnLoopback: z.boolean().default(false),
+        /** Pipelined commands read ahead per connection (after COMPRESS too); past this the socket is not read. */
+        maxQueuedCommands: z.number().int().min(1).max(10_000).default(32),
+        /** Replies written but not yet taken by a slow client's socket, per connection; past this commands wait. */
+        maxUnsentReplyBytes: z.number().int().min(4096).default(256 * 1024),
       })
       .strict()
       .prefault({}),
@@ -134,6 +138,10 @@ export const configSchema = z
         failureWindowMinutes: z.number().positive().max(24 * 60).default(60),
         /** Most (account, address), address and account entries kept in memory, each. */
         maxTrackedEntries: z.number().int().min(100).default(100_000),
+        /** Password checks (argon2id, 64 MiB each) running at once in the process (src/auth/hash-limiter.ts). */
+        maxConcurrentHashes: z.number().int().min(1).max(64).default(2),
+        /** Password checks waiting for a slot; one more gets a temporary failure (IMAP NO [UNAVAILABLE], SMTP 454 4.7.0). */
+        hashQueueLimit: z.number().int().min(0).max(100_000).default(100),
       })
       .strict()
       .prefault({}),

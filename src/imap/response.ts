@@ -2,7 +2,7 @@
 // typed errors to tagged NO/BAD replies with response codes (STYLE.md "Errors and
 // events have names").
 import type { Writable } from 'node:stream';
-import { AlreadyExists, IntegrityError, InvalidInput, MessageTooLarge, NotFound, PostkeepError, QuotaExceeded, StoreUnavailable } from '../errors.js';
+import { AlreadyExists, IntegrityError, InvalidInput, MessageTooLarge, NotFound, PasswordCheckBusy, PostkeepError, QuotaExceeded, StoreUnavailable } from '../errors.js';
 import { encodeModifiedUtf7 } from '../transfer/modified-utf7.js';
 import { ParseError } from './parser/index.js';
 
@@ -40,6 +40,8 @@ export function errorToReply(error: unknown): ImapReply {
   if (error instanceof IntegrityError) return no('message is unavailable: its stored copy failed verification', 'UNAVAILABLE');
   // RFC 5530: a subsystem is down (the store refuses writes it cannot make durable).
   if (error instanceof StoreUnavailable) return no('the mail store cannot save changes right now; try again later', 'UNAVAILABLE');
+  // RFC 5530 §3 UNAVAILABLE: too many logins are being checked; the credentials were not looked at.
+  if (error instanceof PasswordCheckBusy) return no('too many logins at once; try again shortly', 'UNAVAILABLE');
   if (error instanceof PostkeepError) return no(printable(error.message), 'SERVERBUG');
   return no('internal server error', 'SERVERBUG');
 }

@@ -11,6 +11,7 @@ import { startSmtpService, type SmtpService, type SmtpServiceOptions } from '../
 import { startImapServer, type ImapServer } from '../imap/server.js';
 import { prepareAuthentication } from '../auth/authenticate.js';
 import { configureLoginPacing } from '../auth/pacing.js';
+import { configurePasswordHashing } from '../auth/hash-limiter.js';
 import { startAdminServer, type AdminServer } from '../admin/admin-server.js';
 import { SecurityLog } from '../security-log/security-log.js';
 import { teeSecurityEvents } from '../security-log/security-log-tee.js';
@@ -37,6 +38,8 @@ export async function startServer(config: Config, log: Logger, options: { smtp?:
   securityLog.attach(store);
   // Brute-force pacing from [auth]; the decoy hash is made now so no first login pays for it.
   configureLoginPacing(store, config.auth);
+  // At most maxConcurrentHashes × 64 MiB for password checks, whatever the number of logins.
+  configurePasswordHashing({ maxConcurrent: config.auth.maxConcurrentHashes, queueLimit: config.auth.hashQueueLimit });
   await prepareAuthentication();
   const tls = await ensureCertificate({ dataDir: config.dataDir, hostname: config.hostname, certFile: config.tls.certFile, keyFile: config.tls.keyFile, log });
   let credentials: TlsCredentials;

@@ -5,6 +5,7 @@
 // DKIM-signed and queued. The 250 comes after both are durable.
 import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { authenticate } from '../auth/authenticate.js';
+import { PasswordCheckBusy } from '../errors.js';
 import { parseAddressList } from '../mime/address.js';
 import { bounceFailedRecipients, deliverLocally, replyFor } from './local-delivery.js';
 import { headerFields, type MessageSpool } from './message-spool.js';
@@ -50,7 +51,8 @@ export function createSubmissionServer(context: SmtpContext, options: { implicit
           callback(null, { user: account.login });
         },
         (error: Error) => {
-          context.log.error('smtp.internal_error', { role, error: String(error) });
+          // RFC 4954 §6: 454 4.7.0 for any temporary failure; a full password-check queue is expected under a storm.
+          if (!(error instanceof PasswordCheckBusy)) context.log.error('smtp.internal_error', { role, error: String(error) });
           callback(new SmtpReply(454, '4.7.0', 'Temporary authentication failure'));
         },
       );
