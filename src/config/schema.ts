@@ -42,6 +42,11 @@ export const configSchema = z
         scrubDays: z.number().min(0).max(365).default(7),
         /** The scrub's read budget in MB/s, so it never starves the mail it protects. */
         scrubMegabytesPerSecond: z.number().positive().max(10_000).default(20),
+        /**
+         * Audit looks again at a message file without a record once it is this old: a
+         * younger one may be a delivery the running server is committing right now.
+         */
+        orphanGraceSeconds: z.number().min(0).max(3600).default(30),
       })
       .strict()
       .prefault({}),

@@ -11,11 +11,15 @@ import type { BlobState, FileBlobStore } from '../store/blobs/file-blob-store.js
 import { MirroredBlobStore } from '../store/blobs/mirrored-blob-store.js';
 import { emptyDigest, xorDigest } from '../store/record-checksum.js';
 import { findInconsistencies, type Inconsistency } from '../store/sqlite/consistency.js';
+import { findOrphanBlobs, type OrphanBlob } from '../store/sqlite/orphan-blobs.js';
+import { accountRowDamage, isBlobHash, mailboxRowDamage, messageRowDamage } from '../store/sqlite/row-damage.js';
 import type { StoreContext } from '../store/sqlite/context.js';
 import { rowChecksum, type MailboxRow, type MessageRow } from '../store/sqlite/rows.js';
 import type { SqliteMailStore } from '../store/sqlite/sqlite-store.js';
 import { mirrorCopy, type GoodCopy } from './good-copy.js';
 import { checkQueueFiles } from './queue-audit.js';
+import { structureFindings } from './structure-findings.js';
+import { OrphanRecovery, parseRecoveryTarget } from './recover-orphans.js';
 
 export type FindingSeverity = 'error' | 'notice';
 /** What --repair did about a finding. */
@@ -52,7 +56,16 @@ export interface AuditOptions {
   leftoverAgeMilliseconds?: number;
   /** Blobs hashed at once: reading one file overlaps hashing another. */
   concurrency?: number;
+  /** With repair: file message files no record points to into `<user>[/<mailbox>]` (default mailbox Recovered). */
+  recoverTo?: string;
+  /**
+   * A blob file without a record younger than this may be a delivery another process
+   * is committing: it is looked at again once this old (default 30 s).
+   */
+  orphanGraceMilliseconds?: number;
 }
+
+export const defaultOrphanGraceMilliseconds = 30_000;
 
 export async function auditStore(store: SqliteMailStore, options: AuditOptions = {}): Promise<AuditReport> {
   const context = store.context;
@@ -63,6 +76,8 @@ export async function auditStore(store: SqliteMailStore, options: AuditOptions =
   const mirrors = context.blobs instanceof MirroredBlobStore ? context.blobs.mirrors : [];
   const copies = [...mirrors.map(mirrorCopy), ...(options.copies ?? [])];
   const findings: AuditFinding[] = [];
+  const recovery = options.recoverTo === undefined ? null : new OrphanRecovery(store, parseRecoveryTarget(options.recoverTo));
+  await recovery?.open();
 
   findings.push(...checkDatabase(context));
   const databaseReadable = !findings.some((finding) => finding.kind === 'database.unreadable');
@@ -79,11 +94,16 @@ export async function auditStore(store: SqliteMailStore, options: AuditOptions =
   }
 
   const wanted = databaseReadable ? readOrReport(findings, () => blobsInScope(context, accountId)) : undefined;
-  const blobFindings = wanted ? await checkBlobs(context, wanted, accountId, options, copies, mirrors) : { findings: [], blobs: 0, bytes: 0 };
+  const noBlobs: BlobCheck = { findings: [], blobs: 0, bytes: 0, orphans: [] };
+  // Whatever a damaged value still breaks on the way becomes a finding: audit never throws on data.
+  const blobFindings = wanted ? ((await guarded(findings, 'blobs', () => checkBlobs(context, wanted, accountId, options, copies, mirrors))) ?? noBlobs) : noBlobs;
+  if (options.repair && recovery && blobFindings.orphans.length > 0) await recoverOrphans(context, recovery, blobFindings);
+  // After the blobs (a restored blob can be parsed), before the rebuild (which copies blob sizes into records).
+  if (databaseReadable) findings.push(...(await structureFindings(store, accountId, (options.repair ?? false) && structurallySound)));
 
   const stillReadable = !findings.some((finding) => finding.kind === 'database.unreadable' || finding.kind === 'database.integrity');
   if (options.repair && stillReadable) {
-    await context.write(() => rebuildDerivedValues(context, accountId));
+    await guarded(findings, 'repair', () => context.write(() => rebuildDerivedValues(context, accountId)));
     // Whatever the recomputation still disagrees with was not repaired.
     const remaining = new Set((readOrReport(findings, () => findInconsistencies(context, { accountId })) ?? []).map(identify));
     for (const inconsistency of inconsistencies) {
@@ -96,14 +116,15 @@ export async function auditStore(store: SqliteMailStore, options: AuditOptions =
       kind: inconsistency.kind,
       severity: 'error',
       where: inconsistency.where,
-      detail: `stored ${inconsistency.stored}, recomputed ${inconsistency.computed}`,
+      detail: inconsistency.detail ?? `stored ${inconsistency.stored}, recomputed ${inconsistency.computed}`,
       ...(options.repair ? { repair: recordOutcomes.get(inconsistency) ?? 'unrepaired' } : {}),
     });
   }
   findings.push(...blobFindings.findings);
+  const noQueue = { findings: [], files: 0, bytes: 0 };
   const queue = databaseReadable && accountId === undefined
-    ? await checkQueueFiles(store, { repair: options.repair ?? false, copies, leftoverAgeMilliseconds: options.leftoverAgeMilliseconds ?? 10 * 60_000 })
-    : { findings: [], files: 0, bytes: 0 };
+    ? ((await guarded(findings, 'queue', () => checkQueueFiles(store, { repair: options.repair ?? false, copies, leftoverAgeMilliseconds: options.leftoverAgeMilliseconds ?? 10 * 60_000 }))) ?? noQueue)
+    : noQueue;
   findings.push(...queue.findings);
   if (options.repair) {
     for (const finding of findings) if (finding.severity === 'error' && finding.repair === undefined) finding.repair = 'unrepaired';
@@ -128,6 +149,28 @@ function findAccountId(context: StoreContext, login: string): number {
 
 function identify(inconsistency: Inconsistency): string {
   return `${inconsistency.kind}\n${inconsistency.where}`;
+}
+
+/**
+ * Runs one part of the audit so that an error it meets (SQLITE_CORRUPT from a page
+ * read midway, a value no check foresaw) is reported as a finding naming that part,
+ * and the rest of the audit still runs.
+ */
+async function guarded<T>(findings: AuditFinding[], part: string, work: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await work();
+  } catch (error) {
+    const message = (error as Error)?.message ?? String(error);
+    const code = (error as { code?: unknown })?.code;
+    const corrupt = typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
+    findings.push({
+      kind: corrupt ? 'database.unreadable' : 'audit.incomplete',
+      severity: 'error',
+      where: corrupt ? 'postkeep.db' : part,
+      detail: corrupt ? `${message} (while checking ${part}): restore the database from a backup` : `the ${part} check stopped: ${message}`,
+    });
+    return undefined;
+  }
 }
 
 /** Runs a query that a damaged database may refuse; the refusal becomes a finding. */
@@ -228,6 +271,9 @@ function rebuildDerivedValues(context: StoreContext, accountId: number | undefin
   const { ledger } = context;
   const accounts = (accountId === undefined ? ledger.sql('SELECT id FROM accounts').all() : [{ id: accountId }]) as { id: number }[];
   for (const { id } of accounts) {
+    const account = ledger.sql('SELECT * FROM accounts WHERE id = ?').get(id) as object | undefined;
+    // A damaged row is restored from a backup, never counted into what is rebuilt.
+    if (!account || accountRowDamage(account)) continue;
     ledger
       .sql(
         `UPDATE messages SET size = (SELECT size FROM blobs WHERE hash = messages.blob_hash)
@@ -239,6 +285,7 @@ function rebuildDerivedValues(context: StoreContext, accountId: number | undefin
     let count = 0;
     let highest = 0;
     for (const mailbox of ledger.sql('SELECT * FROM mailboxes WHERE account_id = ?').all(id) as MailboxRow[]) {
+      if (mailboxRowDamage(mailbox)) continue;
       let digest = emptyDigest;
       let proven = true;
       let size = 0;
@@ -246,6 +293,10 @@ function rebuildDerivedValues(context: StoreContext, accountId: number | undefin
       let maxUid = 0;
       let maxModseq = 0;
       for (const row of ledger.sql('SELECT * FROM messages WHERE mailbox_id = ?').iterate(mailbox.id) as IterableIterator<MessageRow>) {
+        if (messageRowDamage(row)) {
+          proven = false;
+          continue;
+        }
         const computed = rowChecksum(mailbox.object_id, row);
         if (computed !== row.checksum) proven = false;
         digest = xorDigest(digest, computed);
@@ -268,12 +319,15 @@ function rebuildDerivedValues(context: StoreContext, accountId: number | undefin
       .run(bytes, count, highest, lastChange.modseq ?? 0, id);
   }
   const used = '(SELECT count(*) FROM messages WHERE blob_hash = blobs.hash) + (SELECT count(*) FROM expunged WHERE blob_hash = blobs.hash)';
+  // A blob whose references all went without the store removing them (lost records)
+  // keeps its refcount: lowered to 0 it would be garbage, and it is a message to recover.
+  const change = `refcount != ${used} AND NOT (refcount > 0 AND ${used} = 0)`;
   if (accountId === undefined) {
-    ledger.sql(`UPDATE blobs SET refcount = ${used} WHERE refcount != ${used}`).run();
+    ledger.sql(`UPDATE blobs SET refcount = ${used} WHERE ${change}`).run();
   } else {
     ledger
       .sql(
-        `UPDATE blobs SET refcount = ${used} WHERE refcount != ${used} AND hash IN (
+        `UPDATE blobs SET refcount = ${used} WHERE ${change} AND hash IN (
            SELECT blob_hash FROM messages JOIN mailboxes ON mailboxes.id = messages.mailbox_id WHERE mailboxes.account_id = ?
            UNION SELECT blob_hash FROM expunged WHERE account_id = ?)`,
       )
@@ -285,6 +339,8 @@ interface BlobCheck {
   findings: AuditFinding[];
   blobs: number;
   bytes: number;
+  /** Message files no record points to, each with its finding (for --recover-to). */
+  orphans: { orphan: OrphanBlob; finding: AuditFinding }[];
 }
 
 /** Re-hashes every blob in scope, reports orphans and leftovers, and (with repair) restores from copies. */
@@ -304,7 +360,8 @@ async function checkBlobs(
   const worker = async () => {
     while (next < wanted.length) {
       const blob = wanted[next++]!;
-      if (context.blobsInFlight.has(blob.hash)) continue;
+      // A damaged hash names no file; the consistency check has reported the row.
+      if (!isBlobHash(blob.hash) || context.blobsInFlight.has(blob.hash)) continue;
       const state = await context.blobs.inspect(blob.hash);
       if (state === 'missing' && !blob.referenced) continue;
       if (state === 'good') bytes += blob.size;
@@ -319,12 +376,20 @@ async function checkBlobs(
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
 
+  const orphans: BlobCheck['orphans'] = [];
   if (accountId === undefined) {
-    const known = new Set(wanted.map((blob) => blob.hash));
-    for await (const hash of context.blobs.list()) {
-      if (!known.has(hash) && !context.blobsInFlight.has(hash)) {
-        findings.push({ kind: 'blob.orphan', severity: 'notice', where: hash, detail: 'a blob file no record refers to (left by a crash between a commit and a file removal); not deleted' });
-      }
+    for (const orphan of await findOrphanBlobs(context, { graceMilliseconds: options.orphanGraceMilliseconds ?? defaultOrphanGraceMilliseconds })) {
+      const finding: AuditFinding = {
+        kind: 'blob.orphan',
+        severity: 'error',
+        where: orphan.hash,
+        detail:
+          `a message file (written ${orphan.modifiedAt.toISOString()}) that no record points to${orphan.kind === 'row' ? ' although its blob row counts references' : ''}: ` +
+          'its record was lost (a write the disk confirmed and then lost, a damaged page) or its delivery stopped before it was acknowledged; ' +
+          '`postkeep audit --repair --recover-to <user>[/<mailbox>]` files it as a new message; it is never deleted',
+      };
+      findings.push(finding);
+      orphans.push({ orphan, finding });
     }
     const leftoverAge = options.leftoverAgeMilliseconds ?? 10 * 60_000;
     for (const temporary of await context.blobs.temporaryFiles()) {
@@ -342,7 +407,23 @@ async function checkBlobs(
       findings.push(finding);
     }
   }
-  return { findings, blobs: wanted.length, bytes };
+  return { findings, blobs: wanted.length, bytes, orphans };
+}
+
+/** --recover-to: each orphan's verified bytes become a new message in the lost-and-found. */
+async function recoverOrphans(context: StoreContext, recovery: OrphanRecovery, check: BlobCheck): Promise<void> {
+  for (const { orphan, finding } of check.orphans) {
+    try {
+      const bytes = await context.blobs.read(orphan.hash);
+      const recovered = await recovery.recover(bytes, orphan.modifiedAt);
+      finding.repair = 'repaired';
+      finding.detail += `; recovered into ${recovery.target.login}/${recovered.mailbox} as UID ${recovered.uid}`;
+      context.log.info('integrity.orphan_recovered', { blob: orphan.hash, login: recovery.target.login, mailbox: recovered.mailbox, uid: recovered.uid });
+    } catch (error) {
+      finding.repair = 'unrepaired';
+      finding.detail += `; not recovered: ${(error as Error).message}`;
+    }
+  }
 }
 
 /** The blob rows in scope plus hashes records name without a row (so a missing row's file is still checked). */

@@ -4,6 +4,7 @@
 // hold a copy to.
 import type Database from 'better-sqlite3';
 import { emptyDigest, xorDigest } from '../store/record-checksum.js';
+import { messageRowDamage } from '../store/sqlite/row-damage.js';
 import { rowChecksum, type MessageRow } from '../store/sqlite/rows.js';
 
 export interface MailboxSummary {
@@ -29,6 +30,12 @@ export function summarizeMailboxes(database: Database.Database): MailboxSummary[
     let messages = 0;
     const corruptRecords: number[] = [];
     for (const row of records.iterate(mailbox.row_id) as IterableIterator<MessageRow>) {
+      // A damaged row counts as corrupt and adds nothing to the digest (there is no checksum to trust).
+      if (messageRowDamage(row)) {
+        corruptRecords.push(typeof row.uid === 'number' ? row.uid : 0);
+        messages++;
+        continue;
+      }
       const checksum = rowChecksum(mailbox.object_id, row);
       if (checksum !== row.checksum) corruptRecords.push(row.uid);
       digest = xorDigest(digest, checksum);

@@ -135,17 +135,20 @@ test('a bad blob with no good copy is quarantined and reported; its record stays
   assert.equal((await fixture.account.getMailbox('INBOX')).messages, 1);
 });
 
-test('orphan blob files and old temp files are notices: reported, orphans never deleted', async () => {
+test('an orphan blob file is an error (a lost record) and never deleted; old temp files are notices', async () => {
   await appendSome(1);
   const orphan = await fixture.store.context.blobs.write(Buffer.from('nobody refers to me'));
   const leftover = path.join(fixture.store.context.blobs.root, 'tmp', 'torn');
   await fs.writeFile(leftover, 'part');
   const hourAgo = new Date(Date.now() - 3_600_000);
   await fs.utimes(leftover, hourAgo, hourAgo);
-  const report = await auditStore(fixture.store, { repair: true });
-  assert.equal(report.ok, true);
+  const report = await auditStore(fixture.store, { repair: true, orphanGraceMilliseconds: 0 });
+  assert.equal(report.ok, false);
   assert.deepEqual(kinds(report), ['blob.orphan', 'blob.temporary_leftover']);
-  assert.ok(report.findings.every((finding) => finding.severity === 'notice'));
+  assert.deepEqual(report.findings.map((finding) => [finding.kind, finding.severity, finding.repair]), [
+    ['blob.orphan', 'error', 'unrepaired'],
+    ['blob.temporary_leftover', 'notice', 'repaired'],
+  ]);
   assert.ok(await fixture.store.context.blobs.exists(orphan.hash), 'the orphan is still there');
   await assert.rejects(fs.access(leftover), 'the unacknowledged partial write is gone');
 });

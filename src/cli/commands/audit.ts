@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { InvalidInput } from '../../errors.js';
 import { auditStore, type AuditFinding, type AuditReport } from '../../integrity/audit.js';
 import { openGoodCopy, type GoodCopy } from '../../integrity/good-copy.js';
 import { describeDatabaseError } from '../../integrity/read-only-database.js';
@@ -10,6 +11,7 @@ interface AuditCommandOptions {
   repair?: boolean;
   json?: boolean;
   copy: string[];
+  recoverTo?: string;
 }
 
 export function registerAudit(program: Command): void {
@@ -19,9 +21,11 @@ export function registerAudit(program: Command): void {
     .option('--account <login>', 'only this account')
     .option('--repair', 'rebuild derived values, restore bad or missing blobs and records from --copy, quarantine what cannot be proven')
     .option('--copy <dir>', 'a backup, another data folder or a blob directory to repair from (repeatable)', (value: string, list: string[]) => [...list, value], [])
+    .option('--recover-to <user[/mailbox]>', 'with --repair: file message files that no record points to (lost records) into this mailbox (default Recovered), made if missing')
     .option('--json', 'print the report as JSON')
     .action(
       action(async (options: AuditCommandOptions) => {
+        if (options.recoverTo !== undefined && !options.repair) throw new InvalidInput('--recover-to needs --repair');
         const progress = options.json ? { update() {}, finish() {} } : createProgress('auditing (MB)');
         const report = await withStore(program.opts<GlobalOptions>(), async ({ store, log, config }) => {
           const copies: GoodCopy[] = [];
@@ -31,6 +35,8 @@ export function registerAudit(program: Command): void {
               account: options.account,
               repair: options.repair ?? false,
               copies,
+              ...(options.recoverTo !== undefined ? { recoverTo: options.recoverTo } : {}),
+              orphanGraceMilliseconds: config.store.orphanGraceSeconds * 1000,
               onProgress: (done, total) => progress.update(Math.round(done / 1e6), Math.max(1, Math.ceil(total / 1e6))),
             });
           } catch (error) {

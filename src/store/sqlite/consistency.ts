@@ -6,6 +6,8 @@
 // hold the store to an empty list; `postkeep audit` reports it.
 import { emptyDigest, xorDigest } from '../record-checksum.js';
 import type { StoreContext } from './context.js';
+import { findMalformedRows } from './malformed-rows.js';
+import { accountRowDamage, mailboxRowDamage, messageRowDamage } from './row-damage.js';
 import { rowChecksum, type AccountRow, type MailboxRow, type MessageRow } from './rows.js';
 
 export interface Inconsistency {
@@ -15,6 +17,8 @@ export interface Inconsistency {
   computed: string | number;
   /** Row ids of what disagrees, so a repair can act on it without parsing `where`. */
   location?: { accountId?: number; mailboxId?: number; uid?: number; blobHash?: string };
+  /** Said instead of "stored …, recomputed …" where there is nothing to recompute (a damaged value). */
+  detail?: string;
 }
 
 export interface ConsistencyScope {
@@ -36,10 +40,21 @@ export function findInconsistencies(context: StoreContext, scope: ConsistencySco
       ? (ledger.sql('SELECT * FROM accounts').all() as AccountRow[])
       : (ledger.sql('SELECT * FROM accounts WHERE id = ?').all(scope.accountId) as AccountRow[]);
   for (const account of accounts) {
+    // A damaged value is reported, and nothing is computed from the row that holds it.
+    const accountDamage = accountRowDamage(account);
+    if (accountDamage) {
+      problems.push(malformed('account.malformed', `account row ${String(account.id)}`, accountDamage));
+      continue;
+    }
     let bytes = 0;
     let count = 0;
     let highest = 0;
     for (const mailbox of ledger.sql('SELECT * FROM mailboxes WHERE account_id = ?').all(account.id) as MailboxRow[]) {
+      const mailboxDamage = mailboxRowDamage(mailbox);
+      if (mailboxDamage) {
+        problems.push(malformed('mailbox.malformed', `${account.login}/${typeof mailbox.name === 'string' ? mailbox.name : `mailbox row ${String(mailbox.id)}`}`, mailboxDamage));
+        continue;
+      }
       const where = `${account.login}/${mailbox.name}`;
       let digest = emptyDigest;
       let size = 0;
@@ -47,6 +62,12 @@ export function findInconsistencies(context: StoreContext, scope: ConsistencySco
       let maxUid = 0;
       let maxModseq = 0;
       for (const row of messagesOf.iterate(mailbox.id) as IterableIterator<MessageRow & { blob_size: number | null }>) {
+        const rowDamage = messageRowDamage(row);
+        if (rowDamage) {
+          const uid = typeof row.uid === 'number' ? `UID ${row.uid}` : `a record (UID ${String(row.uid)})`;
+          problems.push({ ...malformed('record.malformed', `${where} ${uid}`, rowDamage), location: { accountId: account.id, mailboxId: mailbox.id } });
+          continue;
+        }
         const computed = rowChecksum(mailbox.object_id, row);
         const record = { accountId: account.id, mailboxId: mailbox.id, uid: row.uid, blobHash: row.blob_hash };
         report('record.checksum', `${where} UID ${row.uid}`, row.checksum, computed, record);
@@ -94,5 +115,10 @@ export function findInconsistencies(context: StoreContext, scope: ConsistencySco
           )
           .iterate(scope.accountId, scope.accountId);
   for (const row of references as IterableIterator<{ hash: string; refcount: number; used: number }>) report('blob.refcount', row.hash, row.refcount, row.used, { blobHash: row.hash });
+  problems.push(...findMalformedRows(context, scope));
   return problems;
+}
+
+function malformed(kind: string, where: string, damage: string): Inconsistency {
+  return { kind, where, stored: damage, computed: 'a well-formed row', detail: `damaged values: ${damage}; restore the database from a backup` };
 }

@@ -18,6 +18,7 @@ import { Ledger } from './ledger.js';
 import { queueDirectoryName, SqliteDkimKeyStore, SqliteOutboundQueue } from './outbound-queue.js';
 import type { AccountRow, ExpungedRow, MailboxRow } from './rows.js';
 import { appendSecurityLog, readSecurityLog } from './security-log.js';
+import { auditStructures, type StructureAuditOptions, type StructureProblem } from './structure-audit.js';
 import { createAdminToken, listAdminTokens, revokeAdminToken, useAdminToken } from './admin-tokens.js';
 import * as credentials from './credentials.js';
 
@@ -126,6 +127,12 @@ export class SqliteMailStore implements MailStore {
   async checkConsistency(): Promise<Inconsistency[]> {
     await this.context.commit.idle();
     return findInconsistencies(this.context);
+  }
+
+  /** Every blob row's structure and size against its checksum and a fresh parse of its blob; repair rewrites from the parse. */
+  async checkStructures(options: StructureAuditOptions): Promise<StructureProblem[]> {
+    await this.context.commit.idle();
+    return (await auditStructures(this.context, options)).problems;
   }
 
   async close(): Promise<void> {
@@ -288,19 +295,48 @@ class SqliteStoreAdmin implements StoreAdmin {
         this.ledger.sql('DELETE FROM expunged WHERE id = ?').run(row.id);
         this.ledger.sql('UPDATE blobs SET refcount = refcount - 1 WHERE hash = ?').run(row.blob_hash);
       }
-      // A blob being appended right now may have no reference yet: leave it.
-      const unreferenced = (this.ledger.sql('SELECT hash, size FROM blobs WHERE refcount <= 0').all() as { hash: string; size: number }[]).filter(
-        (row) => !this.context.blobsInFlight.has(row.hash),
-      );
-      for (const row of unreferenced) this.ledger.sql('DELETE FROM blobs WHERE hash = ?').run(row.hash);
-      return { expired: expiredRows.length, doomed: unreferenced };
+      // Only blobs the store itself released (refcount brought to 0 by removing the last
+      // reference) and that nothing refers to after all (a damaged refcount is not proof);
+      // a blob being appended right now may have no reference yet: leave it. A blob file
+      // with no row at all is never touched here: that is a lost record's message.
+      const unreferenced = (
+        this.ledger
+          .sql(
+            `SELECT hash, size FROM blobs WHERE refcount <= 0
+               AND hash NOT IN (SELECT blob_hash FROM messages) AND hash NOT IN (SELECT blob_hash FROM expunged)`,
+          )
+          .all() as { hash: string; size: number }[]
+      ).filter((row) => !this.context.blobsInFlight.has(row.hash));
+      const collected = this.ledger.sql('INSERT OR REPLACE INTO collected_blobs (hash, collected_at) VALUES (?, ?)');
+      for (const row of unreferenced) {
+        this.ledger.sql('DELETE FROM blobs WHERE hash = ?').run(row.hash);
+        collected.run(row.hash, now.getTime());
+      }
+      // Files a crashed earlier run left behind are removed with this run's.
+      return { expired: expiredRows.length, doomed: this.ledger.sql('SELECT hash FROM collected_blobs').all() as { hash: string }[] };
     });
-    // Files go only after the rows are durably gone: a crash in between leaves an
-    // orphan file (harmless, reported by audit), never a row without its file.
+    // Files go only after the rows are durably gone, each named in collected_blobs until
+    // its file is: a crash in between leaves a file audit knows was released.
     let bytesRemoved = 0;
-    for (const row of doomed) bytesRemoved += await this.context.blobs.remove(row.hash);
-    if (doomed.length > 0 || expired > 0) this.context.log.info('store.garbage_collected', { expiredExpunges: expired, blobsRemoved: doomed.length, bytesRemoved });
-    return { expiredExpunges: expired, blobsRemoved: doomed.length, bytesRemoved };
+    let blobsRemoved = 0;
+    const removed: string[] = [];
+    for (const row of doomed) {
+      // The same bytes delivered again since have a row (and a file) that is needed.
+      const needed = this.context.blobsInFlight.has(row.hash) || this.ledger.sql('SELECT 1 FROM blobs WHERE hash = ?').get(row.hash) !== undefined;
+      if (!needed) {
+        bytesRemoved += await this.context.blobs.remove(row.hash);
+        blobsRemoved++;
+      }
+      removed.push(row.hash);
+    }
+    if (removed.length > 0) {
+      await this.context.write(() => {
+        const forget = this.ledger.sql('DELETE FROM collected_blobs WHERE hash = ?');
+        for (const hash of removed) forget.run(hash);
+      });
+    }
+    if (blobsRemoved > 0 || expired > 0) this.context.log.info('store.garbage_collected', { expiredExpunges: expired, blobsRemoved, bytesRemoved });
+    return { expiredExpunges: expired, blobsRemoved, bytesRemoved };
   }
 
   async appendSecurityLog(drafts: readonly SecurityLogDraft[]): Promise<SecurityLogEntry[]> {
