@@ -54,3 +54,15 @@ export function decodeModifiedUtf7(text: string): string | null {
   }
   return result;
 }
+
+/**
+ * The decoded text when `text` is the one encoding of it that RFC 3501 §5.1.3 allows
+ * (RFC 9051 §5.1.3 keeps it): printable ASCII represents itself, "&" is "&-", a base64
+ * run holds only other characters, runs are never adjacent ("-&" is a null shift) and
+ * leave no stray bits. Else null: a name like "&AC4ALgAv-" ("../" in base64) would show
+ * one thing and be another.
+ */
+export function decodeCanonicalModifiedUtf7(text: string): string | null {
+  const decoded = decodeModifiedUtf7(text);
+  return decoded !== null && encodeModifiedUtf7(decoded) === text ? decoded : null;
+}

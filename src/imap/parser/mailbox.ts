@@ -1,5 +1,5 @@
 // Mailbox names and LIST patterns (RFC 9051 §5.1, §9 `mailbox`, `list-mailbox`).
-import { decodeModifiedUtf7 } from '../../transfer/modified-utf7.js';
+import { decodeCanonicalModifiedUtf7 } from '../../transfer/modified-utf7.js';
 import { decodeUtf8, isAtomChar, type Cursor } from './cursor.js';
 import { ParseError } from './parse-error.js';
 import type { ParseOptions } from './types.js';
@@ -11,12 +11,13 @@ function toName(bytes: Buffer, options: ParseOptions, what: string, pattern = fa
     if (byte >= 0x80) throw new ParseError('mailbox-name', `${what} has 8-bit characters; use modified UTF-7 or ENABLE UTF8=ACCEPT`);
   }
   const text = bytes.toString('latin1');
-  const decoded = decodeModifiedUtf7(text);
+  // Only the canonical form: another spelling of a name (printable ASCII in base64) is refused like invalid UTF-7.
+  const decoded = decodeCanonicalModifiedUtf7(text);
   if (decoded !== null) return decoded;
   // A pattern is only compared: taken as written it matches what it can, and LIST answers OK.
   if (pattern) return text;
   // The command is well formed; no mailbox can have this name, so it is a NO (as for one that does not exist).
-  throw new ParseError('mailbox-name', `${what} is not valid modified UTF-7`, { status: 'NO', responseCode: 'CANNOT' });
+  throw new ParseError('mailbox-name', `${what} is not valid modified UTF-7 in its canonical form (RFC 3501 section 5.1.3)`, { status: 'NO', responseCode: 'CANNOT' });
 }
 
 /** mailbox = "INBOX" / astring; INBOX in any case is INBOX (RFC 9051 §5.1). */
