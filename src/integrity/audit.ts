@@ -18,6 +18,7 @@ import { rowChecksum, type MailboxRow, type MessageRow } from '../store/sqlite/r
 import type { SqliteMailStore } from '../store/sqlite/sqlite-store.js';
 import { mirrorCopy, type GoodCopy } from './good-copy.js';
 import { checkQueueFiles } from './queue-audit.js';
+import { structureFindings } from './structure-findings.js';
 import { OrphanRecovery, parseRecoveryTarget } from './recover-orphans.js';
 
 export type FindingSeverity = 'error' | 'notice';
@@ -97,6 +98,8 @@ export async function auditStore(store: SqliteMailStore, options: AuditOptions =
   // Whatever a damaged value still breaks on the way becomes a finding: audit never throws on data.
   const blobFindings = wanted ? ((await guarded(findings, 'blobs', () => checkBlobs(context, wanted, accountId, options, copies, mirrors))) ?? noBlobs) : noBlobs;
   if (options.repair && recovery && blobFindings.orphans.length > 0) await recoverOrphans(context, recovery, blobFindings);
+  // After the blobs (a restored blob can be parsed), before the rebuild (which copies blob sizes into records).
+  if (databaseReadable) findings.push(...(await structureFindings(store, accountId, (options.repair ?? false) && structurallySound)));
 
   const stillReadable = !findings.some((finding) => finding.kind === 'database.unreadable' || finding.kind === 'database.integrity');
   if (options.repair && stillReadable) {

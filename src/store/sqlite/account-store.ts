@@ -7,6 +7,7 @@ import { applyFlagUpdate, decodeFlags, normalizeFlags } from '../flags.js';
 import { defaultMailboxes, normalizeMailboxName, normalizeSpecialUse, parentNames, separator } from '../mailbox-name.js';
 import { resolveSet } from '../number-set.js';
 import { emptyDigest } from '../record-checksum.js';
+import { structureChecksum } from '../structure-checksum.js';
 import type {
   AccountStore,
   AppendOptions,
@@ -28,6 +29,7 @@ import type { StoreContext } from './context.js';
 import { newObjectId } from './ledger.js';
 import { checkedDate, storeBlob, type StoredBlob } from './store-blob.js';
 import { toMailboxInfo, toMessageRecord, type MailboxRow, type MessageRow } from './rows.js';
+import { StructureGuard } from './structure-guard.js';
 
 export class SqliteAccountStore implements AccountStore {
   constructor(
@@ -157,11 +159,22 @@ export class SqliteAccountStore implements AccountStore {
     if (query.sequences) ranges = intersect(ranges, this.sequencesToUids(mailbox, query.sequences));
     let rows = this.rowsIn(mailbox, ranges, query.onWithheld ? { onWithheld: query.onWithheld } : {});
     if (query.changedSince !== undefined) rows = rows.filter((row) => row.modseq > query.changedSince!);
-    return rows.map((row) => {
+    // Sizes and structures are served only once proven (structure-guard.ts).
+    const guard = new StructureGuard(this.context, this.login, mailbox);
+    const records: MessageRecord[] = [];
+    for (const row of rows) {
+      const proven = await guard.check(row, query.withStructure === true);
+      if (proven === null) {
+        query.onWithheld?.(row.uid);
+        continue;
+      }
       const record = toMessageRecord(row);
-      if (query.withStructure) record.structure = this.structureOf(row.blob_hash);
-      return record;
-    });
+      record.size = proven.size;
+      if (proven.structure) record.structure = proven.structure;
+      records.push(record);
+    }
+    await guard.flush();
+    return records;
   }
 
   async readMessage(mailboxId: string, uid: number): Promise<Buffer> {
@@ -382,15 +395,11 @@ export class SqliteAccountStore implements AccountStore {
     return row.blob_hash;
   }
 
-  private structureOf(blobHash: string): MessageStructure {
-    const row = this.ledger.sql('SELECT structure FROM blobs WHERE hash = ?').get(blobHash) as { structure: string };
-    return JSON.parse(row.structure) as MessageStructure;
-  }
-
   private ensureBlobRow(hash: string, size: number, structure: MessageStructure): void {
+    const text = JSON.stringify(structure);
     this.ledger
-      .sql('INSERT INTO blobs (hash, size, refcount, structure, created_at) VALUES (?, ?, 0, ?, ?) ON CONFLICT (hash) DO NOTHING')
-      .run(hash, size, JSON.stringify(structure), Date.now());
+      .sql('INSERT INTO blobs (hash, size, refcount, structure, structure_checksum, created_at) VALUES (?, ?, 0, ?, ?, ?) ON CONFLICT (hash) DO NOTHING')
+      .run(hash, size, text, structureChecksum(hash, size, text), Date.now());
   }
 
   /** RFC 8474 §5.2 THREADID: a reply joins the thread of any message it refers to. */

@@ -18,6 +18,7 @@ import { Ledger } from './ledger.js';
 import { queueDirectoryName, SqliteDkimKeyStore, SqliteOutboundQueue } from './outbound-queue.js';
 import type { AccountRow, ExpungedRow, MailboxRow } from './rows.js';
 import { appendSecurityLog, readSecurityLog } from './security-log.js';
+import { auditStructures, type StructureAuditOptions, type StructureProblem } from './structure-audit.js';
 import { createAdminToken, listAdminTokens, revokeAdminToken, useAdminToken } from './admin-tokens.js';
 import * as credentials from './credentials.js';
 
@@ -126,6 +127,12 @@ export class SqliteMailStore implements MailStore {
   async checkConsistency(): Promise<Inconsistency[]> {
     await this.context.commit.idle();
     return findInconsistencies(this.context);
+  }
+
+  /** Every blob row's structure and size against its checksum and a fresh parse of its blob; repair rewrites from the parse. */
+  async checkStructures(options: StructureAuditOptions): Promise<StructureProblem[]> {
+    await this.context.commit.idle();
+    return (await auditStructures(this.context, options)).problems;
   }
 
   async close(): Promise<void> {
