@@ -6,11 +6,11 @@
 import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { authenticate } from '../auth/authenticate.js';
 import { PasswordCheckBusy } from '../errors.js';
-import { parseAddressList } from '../mime/address.js';
 import { bounceFailedRecipients, deliverLocally, replyFor } from './local-delivery.js';
-import { headerFields, type MessageSpool } from './message-spool.js';
+import type { MessageSpool } from './message-spool.js';
 import { dkimSignatureFor } from './outbound/dkim-signature.js';
 import { countReceived, receivedHeader } from './received-header.js';
+import { checkSenderFields } from './sender-check.js';
 import { checkRecipient, domainOf } from './recipient-policy.js';
 import { checkMessageRate, commonOptions, declaredSize, hook, receiveData, type SmtpContext } from './smtp-context.js';
 import { SmtpReply } from './smtp-reply.js';
@@ -81,10 +81,13 @@ function userOf(session: SMTPServerSession): SubmissionUser {
   return user;
 }
 
-async function requireOwnAddress(context: SmtpContext, session: SMTPServerSession, address: string, what: string): Promise<void> {
-  const user = userOf(session);
+async function mayUse(context: SmtpContext, user: SubmissionUser, address: string): Promise<boolean> {
   const owner = address ? await context.store.admin.resolveAddress(address) : null;
-  if (owner === null || owner.toLowerCase() !== user.login.toLowerCase()) {
+  return owner !== null && owner.toLowerCase() === user.login.toLowerCase();
+}
+
+async function requireOwnAddress(context: SmtpContext, session: SMTPServerSession, address: string, what: string): Promise<void> {
+  if (!(await mayUse(context, userOf(session), address))) {
     throw new SmtpReply(553, '5.7.1', `${what} <${address}> is not yours to send from`);
   }
 }
@@ -93,11 +96,8 @@ async function acceptSubmission(context: SmtpContext, spool: MessageSpool, sessi
   const user = userOf(session);
   const headerSection = spool.headerText();
   if (countReceived(headerSection) > context.config.maxReceivedHeaders) throw new SmtpReply(554, '5.4.6', 'Too many Received headers: mail loop detected');
-  const fromFields = headerFields(headerSection).filter((field) => field.name === 'from');
-  if (fromFields.length !== 1) throw new SmtpReply(550, '5.6.0', 'The message needs exactly one From: header field (RFC 5322 §3.6)');
-  const fromAddresses = parseAddressList(fromFields[0]!.value).flatMap((entry) => (entry.mailbox && entry.host ? [`${entry.mailbox}@${entry.host}`] : []));
-  if (fromAddresses.length === 0) throw new SmtpReply(550, '5.6.0', 'The From: header field has no address');
-  for (const address of fromAddresses) await requireOwnAddress(context, session, address, 'From: address');
+  // Every From: and Sender: address, read strictly and the same way other parsers read it (sender-check.ts).
+  const fromAddresses = await checkSenderFields(spool.head, spool.size, (address) => mayUse(context, user, address));
 
   const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
   const recipients = session.envelope.rcptTo.map((entry) => entry.address);
