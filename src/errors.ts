@@ -18,6 +18,16 @@ export class IntegrityError extends PostkeepError {
   }
 }
 
+/**
+ * A message record failed its own checksum (edited behind the store's back): it is
+ * withheld, and a command that would act on it (COPY, MOVE) is refused whole.
+ */
+export class RecordWithheld extends PostkeepError {
+  constructor(message: string, readonly uids: readonly number[]) {
+    super('integrity.record_mismatch', message);
+  }
+}
+
 export class QuotaExceeded extends PostkeepError {
   constructor(message: string, readonly resource: 'storage' | 'messages') {
     super('quota.exceeded', message);

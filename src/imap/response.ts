@@ -2,7 +2,7 @@
 // typed errors to tagged NO/BAD replies with response codes (STYLE.md "Errors and
 // events have names").
 import type { Writable } from 'node:stream';
-import { AlreadyExists, IntegrityError, InvalidInput, MessageTooLarge, NotFound, PasswordCheckBusy, PostkeepError, QuotaExceeded, StoreUnavailable } from '../errors.js';
+import { AlreadyExists, IntegrityError, InvalidInput, MessageTooLarge, NotFound, PasswordCheckBusy, PostkeepError, QuotaExceeded, RecordWithheld, StoreUnavailable } from '../errors.js';
 import { encodeModifiedUtf7 } from '../transfer/modified-utf7.js';
 import { ParseError } from './parser/index.js';
 
@@ -38,6 +38,7 @@ export function errorToReply(error: unknown): ImapReply {
   if (error instanceof InvalidInput) return no(printable(error.message), 'CANNOT');
   // Invariant 2: bytes that fail verification are never served; the client learns it is unavailable.
   if (error instanceof IntegrityError) return no('message is unavailable: its stored copy failed verification', 'UNAVAILABLE');
+  if (error instanceof RecordWithheld) return no(`${error.uids.length} message(s) unavailable: the stored record failed verification; nothing was done`, 'UNAVAILABLE');
   // RFC 5530: a subsystem is down (the store refuses writes it cannot make durable).
   if (error instanceof StoreUnavailable) return no('the mail store cannot save changes right now; try again later', 'UNAVAILABLE');
   // RFC 5530 §3 UNAVAILABLE: too many logins are being checked; the credentials were not looked at.

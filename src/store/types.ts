@@ -89,6 +89,8 @@ export interface FlagUpdateResult {
   updated: { uid: number; flags: string[]; modseq: number }[];
   /** UIDs not changed because their MODSEQ was above UNCHANGEDSINCE. */
   failed: number[];
+  /** UIDs not changed because their record failed its checksum (withheld until audit --repair). */
+  withheld: number[];
 }
 
 export interface CopyResult {

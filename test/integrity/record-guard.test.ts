@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { afterEach, test } from 'node:test';
+import { RecordWithheld } from '../../src/errors.js';
 import { databaseFileName } from '../../src/store/sqlite/sqlite-store.js';
 import { createTemporaryStore, sampleMessage, type TemporaryStore } from '../helpers/temporary-store.js';
 import { RawClient, startTestServer, type TestServer } from '../imap/server-harness.js';
@@ -56,7 +57,10 @@ test('fetch() withholds an edited record, and no flag change, copy or expunge ac
   assert.deepEqual(stored.updated.map((entry) => entry.uid), [first!.uid]);
   // EXPUNGE must not remove a message because an edit set \Deleted on it.
   assert.deepEqual((await temporary.account.expunge(inbox)).uids, []);
-  const copied = await temporary.account.copy(inbox, [[1, Infinity]], 'Archive');
+  // COPY is all or nothing (RFC 9051 §6.4.7): a withheld record among the messages refuses it whole.
+  await assert.rejects(temporary.account.copy(inbox, [[1, Infinity]], 'Archive'), RecordWithheld);
+  assert.equal((await temporary.account.getMailbox('Archive')).messages, 0);
+  const copied = await temporary.account.copy(inbox, [[first!.uid, first!.uid]], 'Archive');
   assert.deepEqual(copied.pairs.map((pair) => pair.source), [first!.uid]);
   const raw = temporary.store.context.db.prepare('SELECT uid, flags FROM messages WHERE mailbox_id = (SELECT mailbox_id FROM messages WHERE uid = ?) ORDER BY uid').all(second!.uid) as { uid: number; flags: string }[];
   assert.deepEqual(raw.find((row) => row.uid === second!.uid)?.flags, '\\Deleted \\Flagged', 'the edited row is still there for audit --repair');
@@ -88,11 +92,12 @@ test('IMAP: FETCH FLAGS, SEARCH and EXPUNGE never show or act on an edited recor
   assert.equal((server.store.context.db.prepare('SELECT count(*) AS n FROM messages').get() as { n: number }).n, 2, 'EXPUNGE removed nothing');
   assert.ok(mismatches(server).length > 0);
 
-  // A fresh session: the edited record is not part of the mailbox it sees.
+  // A fresh session numbers the edited record too (it is still a message of the mailbox), and never serves it.
   const fresh = await RawClient.connect(server);
   cleanups.push(async () => fresh.close());
   await fresh.login();
-  assert.match(await fresh.command('S4', 'SELECT INBOX'), /\* 1 EXISTS/);
+  assert.match(await fresh.command('S4', 'SELECT INBOX'), /\* 2 EXISTS/);
+  assert.match(await fresh.command('F3', `UID FETCH ${second!.uid} (FLAGS)`), /^F3 NO \[UNAVAILABLE\]/);
 });
 
 test('the campaign’s IMAP reader counts wrong bytes, edited flags and a message under a foreign UID', async () => {

@@ -15,8 +15,13 @@ async function open(session: Session, mailbox: string, readOnly: boolean, condst
   if (condstore) session.condstore = true;
   const account = session.mail;
   const info = await account.getMailbox(mailbox);
-  const records = await account.fetch(info.id, { uids: [[1, Infinity]] });
-  const uids = records.map((record) => record.uid);
+  // A record withheld for a bad checksum is still a message of this mailbox: it keeps
+  // its place (EXISTS, a sequence number), and every FETCH of it says NO [UNAVAILABLE],
+  // as for a message whose blob failed verification — never an OK with nothing in it.
+  // Its fields are unproven; a UID at or past UIDNEXT cannot be one the mailbox gave out.
+  const withheld: number[] = [];
+  const records = await account.fetch(info.id, { uids: [[1, Infinity]], onWithheld: (uid) => withheld.push(uid) });
+  const uids = mergeUids(records.map((record) => record.uid), withheld.filter((uid) => Number.isSafeInteger(uid) && uid >= 1 && uid < info.uidNext));
   // reduce, not Math.max(...): spreading a large mailbox's records overflows the stack.
   const highestModseq = records.reduce((highest, record) => Math.max(highest, record.modseq), Math.max(info.highestModseq, 0));
   session.selected = {
@@ -52,6 +57,12 @@ async function open(session: Session, mailbox: string, readOnly: boolean, condst
   if (session.rev2) await writer.untagged(Buffer.concat([Buffer.from('LIST () "/" '), Buffer.from(session.mailboxName(info.name))]));
   if (qresync && qresync.uidValidity === info.uidValidity) await resynchronize(session, qresync);
   return new ImapReply('OK', `${readOnly ? 'EXAMINE' : 'SELECT'} completed`, readOnly ? 'READ-ONLY' : 'READ-WRITE');
+}
+
+/** Both lists ascending (rows come in UID order); one ascending list without repeats. */
+function mergeUids(served: readonly number[], withheld: readonly number[]): number[] {
+  if (withheld.length === 0) return [...served];
+  return [...new Set([...served, ...withheld])].sort((a, b) => a - b);
 }
 
 /** RFC 7162 §3.2.5.2: what vanished and what changed since the client's MODSEQ. */

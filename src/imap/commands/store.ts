@@ -38,5 +38,8 @@ export default defineCommand({
       const set = command.uid ? failed : failed.map((uid) => session.sequenceOf(uid));
       return new ImapReply('OK', 'conditional STORE failed for some messages', `MODIFIED ${formatNumberSet(set.sort((a, b) => a - b))}`);
     }
+    // A record that failed its checksum was left alone (a flag change would give it a fresh,
+    // valid checksum): say so, as FETCH does, instead of an OK that suggests it changed.
+    if (result.withheld.length > 0) return no(`${result.withheld.length} message(s) unavailable: the stored record failed verification; the others were updated`, 'UNAVAILABLE');
   },
 });

@@ -1,7 +1,7 @@
 // One account's view of the SQLite store (invariant 5: every query is scoped by
 // the account this handle was made for).
 import type { Readable } from 'node:stream';
-import { AlreadyExists, IntegrityError, InvalidInput, NotFound } from '../../errors.js';
+import { AlreadyExists, IntegrityError, InvalidInput, NotFound, RecordWithheld } from '../../errors.js';
 import type { MessageStructure } from '../../mime/structure.js';
 import { applyFlagUpdate, decodeFlags, normalizeFlags } from '../flags.js';
 import { defaultMailboxes, normalizeMailboxName, normalizeSpecialUse, parentNames, separator } from '../mailbox-name.js';
@@ -189,9 +189,9 @@ export class SqliteAccountStore implements AccountStore {
     const change = normalizeFlags(update.flags);
     return this.context.write(() => {
       const mailbox = this.ledger.mailboxById(this.accountId, mailboxId);
-      const result: FlagUpdateResult = { modseq: this.ledger.account(this.accountId).highest_modseq, updated: [], failed: [] };
+      const result: FlagUpdateResult = { modseq: this.ledger.account(this.accountId).highest_modseq, updated: [], failed: [], withheld: [] };
       let modseq: number | null = null;
-      for (const row of this.rowsIn(mailbox, resolveSet(uids, this.largestUid(mailbox)))) {
+      for (const row of this.rowsIn(mailbox, resolveSet(uids, this.largestUid(mailbox)), { onWithheld: (uid) => result.withheld.push(uid) })) {
         // RFC 7162 §3.1.3: a message changed since UNCHANGEDSINCE is left alone and reported.
         if (update.unchangedSince !== undefined && row.modseq > update.unchangedSince) {
           result.failed.push(row.uid);
@@ -214,7 +214,7 @@ export class SqliteAccountStore implements AccountStore {
     return this.context.write(() => {
       const source = this.ledger.mailboxById(this.accountId, mailboxId);
       const destination = this.ledger.mailboxByName(this.accountId, destinationNormalized);
-      const rows = this.rowsIn(source, resolveSet(uids, this.largestUid(source)));
+      const rows = this.rowsIn(source, resolveSet(uids, this.largestUid(source)), { onWithheld: refuseWithheld() });
       this.ledger.checkQuota(this.accountId, rows.reduce((sum, row) => sum + row.size, 0), rows.length);
       const pairs = this.copyRows(rows, destination);
       return { uidValidity: destination.uidvalidity, pairs };
@@ -227,7 +227,7 @@ export class SqliteAccountStore implements AccountStore {
       const source = this.ledger.mailboxById(this.accountId, mailboxId);
       const destination = this.ledger.mailboxByName(this.accountId, destinationNormalized);
       if (destination.id === source.id) throw new InvalidInput('the destination is the mailbox the messages are already in');
-      const rows = this.rowsIn(source, resolveSet(uids, this.largestUid(source)));
+      const rows = this.rowsIn(source, resolveSet(uids, this.largestUid(source)), { onWithheld: refuseWithheld() });
       return { uidValidity: destination.uidvalidity, ...this.moveRows(source, rows, destination) };
     });
   }
@@ -431,6 +431,16 @@ export class SqliteAccountStore implements AccountStore {
       .get(row.id) as { unseen: number; deleted: number };
     return toMailboxInfo(row, counts, subscribed);
   }
+}
+
+/**
+ * COPY and MOVE are all or nothing (RFC 9051 §6.4.7): one withheld record among the
+ * messages refuses the whole command, before anything is written.
+ */
+function refuseWithheld(): (uid: number) => void {
+  return (uid) => {
+    throw new RecordWithheld(`the record of UID ${uid} failed verification; run \`postkeep audit\``, [uid]);
+  };
 }
 
 function mergeRanges(ranges: readonly (readonly [number, number])[]): [number, number][] {
