@@ -15,7 +15,7 @@ import { ensureCertificate } from '../../src/server/certificate.js';
 import type { MailStore } from '../../src/store/types.js';
 
 export const imapLogin = 'alice@example.com';
-const imapPassword = 'fault campaign password';
+export const imapPassword = 'fault campaign password';
 
 /** What the store must serve for one message. */
 export interface ExpectedMessage {
@@ -43,7 +43,7 @@ export function imapPasswordHash(): Promise<string> {
 
 let certificate: Promise<{ certFile: string; keyFile: string }> | undefined;
 /** One self-signed certificate per process (making an RSA key per trial would dominate the run). */
-function sharedCertificate(log: Logger): Promise<{ certFile: string; keyFile: string }> {
+export function sharedCertificate(log: Logger): Promise<{ certFile: string; keyFile: string }> {
   certificate ??= (async () => {
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'postkeep-fault-tls-'));
     process.once('exit', () => fs.rmSync(directory, { recursive: true, force: true }));
@@ -143,7 +143,7 @@ export function parseFetchResponses(data: Buffer): FetchResponse[] {
 }
 
 /** A minimal tagged-command client over TLS that keeps the server's bytes exactly as sent. */
-class ImapSocket {
+export class ImapSocket {
   private buffer = Buffer.alloc(0);
   private waiter: (() => void) | null = null;
   private closed = false;
