@@ -39,13 +39,3 @@ export async function verifyAuthentication(
     },
   };
 }
-
-/**
- * RFC 8601 §5: an Authentication-Results field carrying our own authserv-id that
- * arrives from outside is forged and must go before ours is added.
- */
-export function isOwnAuthenticationResults(field: { name: string; value: string }, hostname: string): boolean {
-  if (field.name !== 'authentication-results') return false;
-  const authservId = field.value.split(/[;\s]/, 1)[0]!.toLowerCase();
-  return authservId === hostname.toLowerCase();
-}

@@ -3,9 +3,9 @@
 // DKIM, DMARC, ARC), and stored with Return-Path, Received and
 // Authentication-Results on top; 250 only once the store says it is durable.
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession, type SMTPServerAddress } from 'smtp-server';
-import { isOwnAuthenticationResults, verifyAuthentication } from './authentication-results.js';
+import { verifyAuthentication } from './authentication-results.js';
+import { findForgedAuthenticationResults, withoutRanges } from './forged-authentication-results.js';
 import { bounceFailedRecipients, deliverLocally } from './local-delivery.js';
-import { headerFields } from './message-spool.js';
 import { countReceived, receivedHeader } from './received-header.js';
 import { checkRecipient } from './recipient-policy.js';
 import { checkMessageRate, commonOptions, declaredSize, hook, receiveData, type SmtpContext } from './smtp-context.js';
@@ -44,6 +44,10 @@ async function acceptInbound(context: SmtpContext, spool: MessageSpool, session:
     // RFC 5321 §6.3: too many Received fields means a mail loop.
     throw new SmtpReply(554, '5.4.6', 'Too many Received headers: mail loop detected');
   }
+  // Forged copies of our own Authentication-Results go (RFC 8601 §5), cut out byte-exactly.
+  const forged = await findForgedAuthenticationResults(spool.chunks(), context.hostname);
+  if (forged.hiddenByBareCarriageReturn) throw new SmtpReply(550, '5.6.0', 'A forged Authentication-Results field is delimited by a bare CR (RFC 5322 §2.2)');
+  if (forged.ranges.length > 0) context.log.warn('smtp.forged_authentication_results', { session: session.id, fields: forged.ranges.length });
   let authenticationHeaders = '';
   let junk = false;
   if (context.config.verifyAuthentication) {
@@ -61,24 +65,11 @@ async function acceptInbound(context: SmtpContext, spool: MessageSpool, session:
     }
     authenticationHeaders = verdict.headers;
   }
-  // Forged copies of our own Authentication-Results go (RFC 8601 §5); the rest of the header section stays byte for byte.
-  const fields = headerFields(headerSection);
-  const forged = fields.some((field) => isOwnAuthenticationResults(field, context.hostname));
-  const keptHeader = forged
-    ? fields
-        .filter((field) => !isOwnAuthenticationResults(field, context.hostname))
-        .map((field) => field.raw + '\r\n')
-        .join('') + '\r\n'
-    : null;
   const top = `Return-Path: <${sender}>\r\n` + receivedHeader(session, context.hostname, recipients) + authenticationHeaders;
   const logins = await Promise.all(recipients.map(async (address) => (await context.store.admin.resolveAddress(address)) ?? ''));
   const source = async function* () {
     yield Buffer.from(top, 'latin1');
-    if (keptHeader === null) yield* spool.chunks();
-    else {
-      yield Buffer.from(keptHeader, 'latin1');
-      yield* spool.chunks(spool.headerEnd);
-    }
+    yield* withoutRanges(spool.chunks(), forged.ranges);
   };
   const result = await deliverLocally(context.store, source(), logins.filter((login) => login !== ''), {
     mailbox: junk ? 'Junk' : undefined,
