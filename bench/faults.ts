@@ -58,7 +58,8 @@ process.stdout.write(
   '\nSIGKILL: "detected" and "repaired" count trials where every acknowledged append survived byte-identical and audit found no error (nothing to repair).\n' +
     'ENOSPC/EIO: "detected" = the append was refused with that error; "repaired" = nothing recorded, no partial file, the next append worked.\n' +
     'EIO at database log fsync: "detected" = that append and a later one (the disk answering again) were refused; "repaired" = after a restart every acknowledged message is byte-identical, audit is clean, the next append worked.\n' +
-    'corrupted database page: "repaired" = `restore --in-place` from the backup gave a store equal to it, blobs kept in place, every message byte-identical.\n',
+    'corrupted database page: "repaired" = `restore --in-place` from the backup gave a store equal to it, blobs kept in place, every message byte-identical.\n' +
+    'random page damage: "detected" = the real `postkeep audit` completed without a stack trace and exited 1 naming an error (or exited 0 when the bytes hit changed nothing a query sees); "repaired" as for a corrupted page.\n',
 );
 for (const row of rows) for (const note of row.notes) process.stdout.write(`note (${row.fault}): ${note}\n`);
 const failed = rows.some((row) => row.badBytesServed > 0 || row.detected < row.trials || row.repaired < row.trials);

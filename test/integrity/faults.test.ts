@@ -13,7 +13,7 @@ for (const fault of faultClasses) {
       const outcome = await fault.run(trial);
       assert.equal(outcome.badBytesServed, 0, 'a read (store API or IMAP FETCH) returned bad bytes');
       // The IMAP path really ran (a damaged database page refuses SELECT: nothing to read).
-      if (fault !== corruptedPage) assert.ok(outcome.imapBodies > 0, 'IMAP FETCH sent no message body');
+      if (fault !== corruptedPage && fault.name !== 'random page damage') assert.ok(outcome.imapBodies > 0, 'IMAP FETCH sent no message body');
       assert.ok(outcome.detected, `not detected: ${outcome.notes.join('; ')}`);
       assert.ok(outcome.repaired, `not repaired: ${outcome.notes.join('; ')}`);
     } finally {
