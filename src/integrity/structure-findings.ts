@@ -20,6 +20,11 @@ export async function structureFindings(store: StructureChecker, accountId: numb
     }));
   } catch (error) {
     // Audit never throws on data: a value that breaks the check is itself a finding.
-    return [{ kind: 'audit.incomplete', severity: 'error', where: 'structures', detail: `the structure check stopped: ${(error as Error)?.message ?? String(error)}` }];
+    const message = (error as Error)?.message ?? String(error);
+    const code = (error as { code?: unknown })?.code;
+    if (typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')) {
+      return [{ kind: 'database.unreadable', severity: 'error', where: 'postkeep.db', detail: `${message} (while checking structures): restore the database from a backup` }];
+    }
+    return [{ kind: 'audit.incomplete', severity: 'error', where: 'structures', detail: `the structure check stopped: ${message}` }];
   }
 }

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createStructureParser } from '../../mime/structure.js';
 import type { StoreContext } from './context.js';
+import { isBlobHash } from './row-damage.js';
 import { rewriteBlobRow, storedStructureState, type BlobStructureRow } from './structure-guard.js';
 
 export interface StructureProblem {
@@ -55,7 +56,8 @@ export async function auditStructures(context: StoreContext, options: StructureA
   const worker = async () => {
     while (next < hashes.length) {
       const hash = hashes[next++]!;
-      if (context.blobsInFlight.has(hash)) continue;
+      // A damaged hash names no file: the row-damage check reports it.
+      if (!isBlobHash(hash) || context.blobsInFlight.has(hash)) continue;
       const row = read.get(hash) as BlobStructureRow | undefined;
       if (!row) continue;
       const state = storedStructureState(hash, row);

@@ -21,6 +21,8 @@ export interface BlobStructureRow {
 export type StoredStructureState = 'proven' | 'mismatch' | 'unverified';
 
 export function storedStructureState(blobHash: string, row: BlobStructureRow): StoredStructureState {
+  // A damaged page can hold values of any type, whatever the STRICT table promised.
+  if (typeof row.structure !== 'string' || !Number.isSafeInteger(row.size)) return 'mismatch';
   if (row.structure_checksum === null) return 'unverified';
   return row.structure_checksum === structureChecksum(blobHash, row.size, row.structure) ? 'proven' : 'mismatch';
 }
