@@ -78,6 +78,8 @@ export const configSchema = z
         verifyAuthentication: z.boolean().default(true),
         /** What a DMARC failure under p=reject does: refuse at DATA (550 5.7.1) or deliver to Junk. */
         dmarcReject: z.enum(['reject', 'junk']).default('reject'),
+        /** On the MX, refuse (550 5.7.1) mail whose MAIL FROM or From: is in a local domain unless SPF passes for that domain (or a DKIM signature of it verifies). */
+        refuseLocalDomainSpoofing: z.boolean().default(true),
       })
       .strict()
       .prefault({}),

@@ -12,6 +12,10 @@ export interface AuthenticationVerdict {
   /** DMARC failed and the domain's policy is p=reject. */
   dmarcReject: boolean;
   summary: { spf: string; dkim: string[]; dmarc: string; arc: string };
+  /** The domain SPF passed for (MAIL FROM's, or HELO's for a null sender), lower case; null unless spf=pass. */
+  spfPassDomain: string | null;
+  /** Signing domains (d=) of the DKIM signatures that verified, lower case. */
+  dkimPassDomains: string[];
 }
 
 export async function verifyAuthentication(
@@ -28,7 +32,11 @@ export async function verifyAuthentication(
   });
   const dmarc = result.dmarc ? (result.dmarc as { status?: { result?: string }; policy?: string }) : null;
   const dmarcResult = dmarc?.status?.result ?? 'none';
+  const spf = result.spf ? (result.spf as { domain?: string; status?: { result?: string } }) : null;
+  const dkimResults = (result.dkim?.results ?? []) as { signingDomain?: string; status?: { result?: string } }[];
   return {
+    spfPassDomain: spf?.status?.result === 'pass' && spf.domain ? spf.domain.toLowerCase() : null,
+    dkimPassDomains: dkimResults.flatMap((entry) => (entry.status?.result === 'pass' && entry.signingDomain ? [entry.signingDomain.toLowerCase()] : [])),
     headers: result.headers,
     dmarcReject: dmarcResult === 'fail' && dmarc?.policy === 'reject',
     summary: {

@@ -5,6 +5,7 @@
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession, type SMTPServerAddress } from 'smtp-server';
 import { verifyAuthentication } from './authentication-results.js';
 import { findForgedAuthenticationResults, withoutRanges } from './forged-authentication-results.js';
+import { checkLocalDomainClaims, type SenderProof } from './local-domain-spoofing.js';
 import { bounceFailedRecipients, deliverLocally } from './local-delivery.js';
 import { countReceived, receivedHeader } from './received-header.js';
 import { checkRecipient } from './recipient-policy.js';
@@ -50,6 +51,7 @@ async function acceptInbound(context: SmtpContext, spool: MessageSpool, session:
   if (forged.ranges.length > 0) context.log.warn('smtp.forged_authentication_results', { session: session.id, fields: forged.ranges.length });
   let authenticationHeaders = '';
   let junk = false;
+  let proof: SenderProof | null = null;
   if (context.config.verifyAuthentication) {
     const verdict = await verifyAuthentication(Readable.from(spool.chunks()), {
       ip: session.remoteAddress,
@@ -64,7 +66,9 @@ async function acceptInbound(context: SmtpContext, spool: MessageSpool, session:
       junk = true;
     }
     authenticationHeaders = verdict.headers;
+    proof = verdict;
   }
+  if (context.config.refuseLocalDomainSpoofing) await checkLocalDomainClaims(context.store, sender, spool.head, proof);
   const top = `Return-Path: <${sender}>\r\n` + receivedHeader(session, context.hostname, recipients) + authenticationHeaders;
   const logins = await Promise.all(recipients.map(async (address) => (await context.store.admin.resolveAddress(address)) ?? ''));
   const source = async function* () {

@@ -12,6 +12,8 @@ before(async () => {
     smtp: { maxRecipients: 3, maxReceivedHeaders: 5, maxMessageSize: 12 * 1024 * 1024 },
     zone: {
       'example.org': { TXT: [['v=spf1 ip4:127.0.0.1 -all']] },
+      // The local domain's own SPF record names this host, so MAIL FROM:<postmaster@example.com> below passes (smtp.refuseLocalDomainSpoofing).
+      'example.com': { TXT: [['v=spf1 ip4:127.0.0.1 -all']] },
       'reject.test': { TXT: [['v=spf1 ip4:192.0.2.1 -all']] },
       '_dmarc.reject.test': { TXT: [['v=DMARC1; p=reject']] },
     },
