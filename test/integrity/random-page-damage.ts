@@ -48,6 +48,11 @@ export function randomPageDamage(helpers: Helpers): FaultClass {
       const notes: string[] = [];
       const databaseFile = path.join(trial.dataDir, 'postkeep.db');
       const pageSize = trial.store.context.db.pragma('page_size', { simple: true }) as number;
+      // Half the hits go to the root pages of the mail tables, where a damaged byte is most
+      // often a damaged value (a hash, a number, JSON) rather than a broken page.
+      const mailPages = (
+        trial.store.context.db.prepare("SELECT rootpage FROM sqlite_schema WHERE type = 'table' AND name IN ('messages', 'mailboxes', 'blobs', 'expunged', 'accounts')").all() as { rootpage: number }[]
+      ).map((row) => row.rootpage);
       await trial.store.close();
       const before = logicalContent(databaseFile);
       const pages = Math.floor((await fs.stat(databaseFile)).size / pageSize);
@@ -58,7 +63,7 @@ export function randomPageDamage(helpers: Helpers): FaultClass {
       for (let round = 0; round < 10 && !visible; round++) {
         const handle = await fs.open(databaseFile, 'r+');
         for (let count = 1 + randomInt(3); count > 0; count--) {
-          const page = 1 + randomInt(pages);
+          const page = randomInt(2) === 0 && mailPages.length > 0 ? mailPages[randomInt(mailPages.length)]! : 1 + randomInt(pages);
           // Page 1 begins with the 100-byte file header: damage there is "not a database", a different fault.
           const first = page === 1 ? 100 : 0;
           const length = 1 + randomInt(64);
