@@ -101,7 +101,9 @@ export class ForgedFieldScanner {
   private lineFirst = -1; // first byte of the current line, -1 before one arrived
   private pendingCarriageReturn = -1; // offset of a CR whose LF may follow, else -1
   private previousBareCarriageReturn = -1; // offset of the bare CR that ended the previous line, else -1
-  private field: { start: number; bareCarriageReturn: boolean; end: number; kept: Buffer; keptLength: number; continuing: boolean } | null = null;
+  private field: { start: number; bareCarriageReturn: boolean; end: number; keptLength: number; continuing: boolean } | null = null;
+  /** The open field's leading bytes; one field is open at a time, so one buffer serves them all. */
+  private readonly kept = Buffer.allocUnsafe(FIELD_KEEP);
 
   constructor(private readonly hostname: string) {}
 
@@ -125,7 +127,17 @@ export class ForgedFieldScanner {
       }
       if (byte === 0x0d) this.pendingCarriageReturn = at;
       else if (byte === 0x0a) this.endLine(at, at + 1, false);
-      else this.contentByte(byte, at);
+      else {
+        this.contentByte(byte, at);
+        // The rest of the line up to its CR or LF needs no decision, only copying into the kept prefix.
+        let next = index + 1;
+        while (next < chunk.length && chunk[next] !== 0x0a && chunk[next] !== 0x0d) next++;
+        const field = this.field;
+        if (field !== null && field.continuing && field.keptLength < FIELD_KEEP) {
+          field.keptLength += chunk.copy(this.kept, field.keptLength, index + 1, Math.min(next, index + 1 + FIELD_KEEP - field.keptLength));
+        }
+        index = next - 1;
+      }
     }
     this.offset += chunk.length;
   }
@@ -153,14 +165,13 @@ export class ForgedFieldScanner {
           start: this.lineStart,
           bareCarriageReturn: this.previousBareCarriageReturn >= 0,
           end: at,
-          kept: Buffer.allocUnsafe(FIELD_KEEP),
           keptLength: 0,
           continuing: true,
         };
       }
     }
     const field = this.field;
-    if (field !== null && field.continuing && field.keptLength < FIELD_KEEP) field.kept[field.keptLength++] = byte;
+    if (field !== null && field.continuing && field.keptLength < FIELD_KEEP) this.kept[field.keptLength++] = byte;
   }
 
   /** A line ends: its content stops at `contentEnd`, its terminator at `end`. */
@@ -184,7 +195,7 @@ export class ForgedFieldScanner {
     const field = this.field;
     this.field = null;
     if (field === null) return;
-    const text = field.kept.toString('latin1', 0, field.keptLength);
+    const text = this.kept.toString('latin1', 0, field.keptLength);
     const colon = text.indexOf(':');
     if (colon < 0 || text.slice(0, colon).trim().toLowerCase() !== FIELD_NAME) return;
     const complete = field.keptLength < FIELD_KEEP;

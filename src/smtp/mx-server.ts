@@ -8,7 +8,8 @@ import { findForgedAuthenticationResults, withoutRanges } from './forged-authent
 import { checkLocalDomainClaims, type SenderProof } from './local-domain-spoofing.js';
 import { bounceFailedRecipients, deliverLocally } from './local-delivery.js';
 import { countReceived, receivedHeader } from './received-header.js';
-import { checkRecipient } from './recipient-policy.js';
+import { checkAddressEncoding } from './address-encoding.js';
+import { checkRecipient, resolveLocalRecipient } from './recipient-policy.js';
 import { checkMessageRate, commonOptions, declaredSize, hook, receiveData, type SmtpContext } from './smtp-context.js';
 import { SmtpReply } from './smtp-reply.js';
 import type { MessageSpool } from './message-spool.js';
@@ -20,14 +21,16 @@ export function createMxServer(context: SmtpContext): SMTPServer {
     ...commonOptions(context, role),
     disabledCommands: ['AUTH'],
     authOptional: true,
-    onMailFrom: hook(context, role, async (_address: SMTPServerAddress, session: SMTPServerSession) => {
+    onMailFrom: hook(context, role, async (address: SMTPServerAddress, session: SMTPServerSession) => {
+      checkAddressEncoding(address.address, session, 'sender');
       checkMessageRate(context, session, role);
     }),
     onRcptTo: hook(context, role, async (address: SMTPServerAddress, session: SMTPServerSession) => {
-      await checkRecipient(context.store, address.address, { authenticated: false, declaredSize: declaredSize(session) });
+      checkAddressEncoding(address.address, session, 'recipient');
+      await checkRecipient(context.store, address.address, { authenticated: false, declaredSize: declaredSize(session), postmaster: context.postmaster });
     }),
     onData: hook(context, role, async (stream: SMTPServerDataStream, session: SMTPServerSession) => {
-      const spool = await receiveData(context, stream);
+      const spool = await receiveData(context, stream, session);
       try {
         return await acceptInbound(context, spool, session);
       } finally {
@@ -70,7 +73,7 @@ async function acceptInbound(context: SmtpContext, spool: MessageSpool, session:
   }
   if (context.config.refuseLocalDomainSpoofing) await checkLocalDomainClaims(context.store, sender, spool.head, proof);
   const top = `Return-Path: <${sender}>\r\n` + receivedHeader(session, context.hostname, recipients) + authenticationHeaders;
-  const logins = await Promise.all(recipients.map(async (address) => (await context.store.admin.resolveAddress(address)) ?? ''));
+  const logins = await Promise.all(recipients.map(async (address) => (await resolveLocalRecipient(context.store, context.postmaster, address)) ?? ''));
   const source = async function* () {
     yield Buffer.from(top, 'latin1');
     yield* withoutRanges(spool.chunks(), forged.ranges);

@@ -1,7 +1,9 @@
 // Who may receive through this server, decided at RCPT TO (RFC 5321 §3.3):
 // local addresses (accounts and aliases of local domains) from anyone; any other
-// domain only from an authenticated sender (no open relay, ever).
+// domain only from an authenticated sender (no open relay, ever). postmaster@
+// of every local domain, and a bare "postmaster", is always local (postmaster.ts).
 import type { MailStore } from '../store/types.js';
+import { isPostmasterAddress, type PostmasterRoute } from './postmaster.js';
 import { SmtpReply } from './smtp-reply.js';
 
 export type RecipientDecision = { kind: 'local'; login: string } | { kind: 'remote'; domain: string };
@@ -17,17 +19,35 @@ export async function isLocalDomain(store: MailStore, domain: string): Promise<b
 }
 
 /**
+ * The account a local recipient delivers to: its account or alias, else for
+ * postmaster (RFC 5321 §4.5.1) the configured postmaster account; null when the
+ * address is not local.
+ */
+export async function resolveLocalRecipient(store: MailStore, postmaster: PostmasterRoute, address: string): Promise<string | null> {
+  const login = await store.admin.resolveAddress(address);
+  if (login !== null || !isPostmasterAddress(address)) return login;
+  const domain = domainOf(address);
+  // "RCPT TO:<Postmaster>" without a domain is this server's own postmaster.
+  if (domain !== '' && !(await isLocalDomain(store, domain))) return null;
+  return postmaster.login();
+}
+
+/**
  * @param declaredSize the MAIL FROM SIZE= parameter (RFC 1870), when given: a
  *   message that cannot fit in the recipient's quota is refused before DATA.
  */
-export async function checkRecipient(store: MailStore, address: string, options: { authenticated: boolean; declaredSize?: number }): Promise<RecipientDecision> {
+export async function checkRecipient(
+  store: MailStore,
+  address: string,
+  options: { authenticated: boolean; declaredSize?: number; postmaster: PostmasterRoute },
+): Promise<RecipientDecision> {
   const domain = domainOf(address);
-  if (domain === '') throw new SmtpReply(550, '5.1.3', 'Recipient address has no domain');
-  if (!(await isLocalDomain(store, domain))) {
+  if (domain === '' && !isPostmasterAddress(address)) throw new SmtpReply(550, '5.1.3', 'Recipient address has no domain');
+  if (domain !== '' && !(await isLocalDomain(store, domain))) {
     if (options.authenticated) return { kind: 'remote', domain };
     throw new SmtpReply(554, '5.7.1', `Relay access denied: ${domain} is not a local domain`);
   }
-  const login = await store.admin.resolveAddress(address);
+  const login = await resolveLocalRecipient(store, options.postmaster, address);
   if (login === null) throw new SmtpReply(550, '5.1.1', 'No such user here');
   const usage = await (await store.account(login)).quota();
   const storageFull = usage.storage.limit !== null && usage.storage.used >= usage.storage.limit;

@@ -11,6 +11,8 @@ import type { DnsResolver } from './dns-resolver.js';
 import { MessageSpool } from './message-spool.js';
 import { ConnectionLimit, MessageRateLimit } from './rate-limit.js';
 import { SmtpReply } from './smtp-reply.js';
+import { minimumDataRoom, type SpoolBudget } from './spool-budget.js';
+import type { PostmasterRoute } from './postmaster.js';
 
 export type SmtpConfig = Config['smtp'];
 
@@ -26,6 +28,10 @@ export interface SmtpContext {
   resolver: DnsResolver;
   connections: ConnectionLimit;
   messageRate: MessageRateLimit;
+  /** Bytes of DATA held at once over every connection (smtp.spoolLimit). */
+  spoolBudget: SpoolBudget;
+  /** Where postmaster@ of a local domain goes when no account or alias has it (RFC 5321 §4.5.1). */
+  postmaster: PostmasterRoute;
   /** Called after a message was queued for remote delivery (wakes the queue runner). */
   queued(): void;
 }
@@ -36,6 +42,8 @@ export function commonOptions(context: SmtpContext, role: 'mx' | 'submission' | 
   return {
     // Read by the init() that greeting-delay.ts installs.
     ...({ greetingDelay: context.config[role].greetingDelayMilliseconds } as object),
+    // Read by the DATA handler that data-command-hook.ts installs.
+    ...({ onDataCommand: (session: SMTPServerSession) => checkSpoolRoom(context, session) } as object),
     name: context.hostname,
     banner: 'Postkeep',
     ...context.tls.contextOptions(),
@@ -82,14 +90,42 @@ export function checkMessageRate(context: SmtpContext, session: SMTPServerSessio
   }
 }
 
-/** Takes the DATA stream into a spool; an oversized message is refused (552 5.3.4). */
-export async function receiveData(context: SmtpContext, stream: SMTPServerDataStream): Promise<MessageSpool> {
-  const spool = await MessageSpool.receive(stream, { directory: path.join(context.dataDir, 'tmp', 'smtp') });
-  if (stream.sizeExceeded) {
-    await spool.dispose();
-    throw new SmtpReply(552, '5.3.4', `Message size exceeds the fixed maximum of ${context.config.maxMessageSize} bytes`);
+/**
+ * Takes the DATA stream into a spool. An oversized message is refused (552
+ * 5.3.4) and one the shared spool has no room for is deferred (452 4.3.1), both
+ * after the final dot and with none of their bytes kept past the limit.
+ */
+export async function receiveData(context: SmtpContext, stream: SMTPServerDataStream, session: SMTPServerSession): Promise<MessageSpool> {
+  const outcome = await MessageSpool.receive(stream, {
+    directory: path.join(context.dataDir, 'tmp', 'smtp'),
+    maxSize: context.config.maxMessageSize,
+    budget: context.spoolBudget,
+  });
+  if (outcome.kind === 'received' && !stream.sizeExceeded) return outcome.spool;
+  if (outcome.kind === 'received') await outcome.spool.dispose();
+  if (outcome.kind === 'spool_full') {
+    context.log.warn('smtp.spool_full', { session: session.id, remoteAddress: session.remoteAddress, size: outcome.size, used: context.spoolBudget.used, limit: context.spoolBudget.limit });
+    throw spoolFullReply();
   }
-  return spool;
+  context.log.info('smtp.message_too_large', { session: session.id, remoteAddress: session.remoteAddress, size: stream.byteLength, limit: context.config.maxMessageSize });
+  throw new SmtpReply(552, '5.3.4', `Message size exceeds the fixed maximum of ${context.config.maxMessageSize} bytes`);
+}
+
+/** RFC 3463 X.3.1 "mail system full": transient, the client tries again later. */
+function spoolFullReply(): SmtpReply {
+  return new SmtpReply(452, '4.3.1', 'Insufficient system storage, try again later');
+}
+
+/**
+ * Before the 354 of DATA: with less free spool than the declared SIZE (RFC 1870
+ * §6.1) or than a small floor, the message is deferred at once instead of after
+ * an upload that could not be kept.
+ */
+export function checkSpoolRoom(context: SmtpContext, session: SMTPServerSession): SmtpReply | null {
+  const needed = Math.max(minimumDataRoom, declaredSize(session) ?? 0);
+  if (context.spoolBudget.free >= needed) return null;
+  context.log.warn('smtp.spool_full', { session: session.id, remoteAddress: session.remoteAddress, used: context.spoolBudget.used, limit: context.spoolBudget.limit, atData: true });
+  return spoolFullReply();
 }
 
 /** Wraps an async hook so every outcome, thrown or returned, reaches smtp-server's callback. */

@@ -10,12 +10,16 @@ import type { Logger } from '../log.js';
 import type { MailStore } from '../store/types.js';
 import { TlsCredentials } from '../server/tls-credentials.js';
 import { systemResolver, type DnsResolver } from './dns-resolver.js';
+import { installCommandLineEnds } from './command-line-ends.js';
+import { installDataCommandHook } from './data-command-hook.js';
 import { installGreetingDelayOption } from './greeting-delay.js';
 import { createMxServer } from './mx-server.js';
 import { QueueRunner } from './outbound/queue-runner.js';
 import { ConnectionLimit, MessageRateLimit } from './rate-limit.js';
 import type { SmtpContext } from './smtp-context.js';
 import { installEnhancedCodePassThrough } from './smtp-reply.js';
+import { PostmasterRoute } from './postmaster.js';
+import { SpoolBudget } from './spool-budget.js';
 import { createSubmissionServer } from './submission-server.js';
 
 export type ListenerRole = 'mx' | 'submission' | 'submissions';
@@ -41,6 +45,8 @@ export async function startSmtpService(
 ): Promise<SmtpService> {
   installEnhancedCodePassThrough();
   installGreetingDelayOption();
+  installCommandLineEnds();
+  installDataCommandHook();
   const resolver = options.resolver ?? systemResolver;
   // DATA spool files a crash left behind were never acknowledged.
   await fs.rm(path.join(config.dataDir, 'tmp', 'smtp'), { recursive: true, force: true });
@@ -56,6 +62,8 @@ export async function startSmtpService(
     resolver,
     connections: new ConnectionLimit(config.smtp.maxConnectionsPerIp),
     messageRate: new MessageRateLimit(config.smtp.maxMessagesPerIpPerMinute),
+    spoolBudget: new SpoolBudget(config.smtp.spoolLimit),
+    postmaster: new PostmasterRoute(store, config.smtp.postmasterAccount, log),
     queued: () => queue.wake(),
   };
   const servers: { role: ListenerRole; server: SMTPServer }[] = [];

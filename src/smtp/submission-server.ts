@@ -11,7 +11,8 @@ import type { MessageSpool } from './message-spool.js';
 import { dkimSignatureFor } from './outbound/dkim-signature.js';
 import { countReceived, receivedHeader } from './received-header.js';
 import { checkSenderFields } from './sender-check.js';
-import { checkRecipient, domainOf } from './recipient-policy.js';
+import { checkAddressEncoding } from './address-encoding.js';
+import { checkRecipient, domainOf, resolveLocalRecipient } from './recipient-policy.js';
 import { checkMessageRate, commonOptions, declaredSize, hook, receiveData, type SmtpContext } from './smtp-context.js';
 import { SmtpReply } from './smtp-reply.js';
 
@@ -58,14 +59,16 @@ export function createSubmissionServer(context: SmtpContext, options: { implicit
       );
     },
     onMailFrom: hook(context, role, async (address: SMTPServerAddress, session: SMTPServerSession) => {
+      checkAddressEncoding(address.address, session, 'sender');
       checkMessageRate(context, session, role);
       await requireOwnAddress(context, session, address.address, 'Sender address');
     }),
     onRcptTo: hook(context, role, async (address: SMTPServerAddress, session: SMTPServerSession) => {
-      await checkRecipient(context.store, address.address, { authenticated: true, declaredSize: declaredSize(session) });
+      checkAddressEncoding(address.address, session, 'recipient');
+      await checkRecipient(context.store, address.address, { authenticated: true, declaredSize: declaredSize(session), postmaster: context.postmaster });
     }),
     onData: hook(context, role, async (stream: SMTPServerDataStream, session: SMTPServerSession) => {
-      const spool = await receiveData(context, stream);
+      const spool = await receiveData(context, stream, session);
       try {
         return await acceptSubmission(context, spool, session);
       } finally {
@@ -101,7 +104,7 @@ async function acceptSubmission(context: SmtpContext, spool: MessageSpool, sessi
 
   const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
   const recipients = session.envelope.rcptTo.map((entry) => entry.address);
-  const logins = await Promise.all(recipients.map((address) => context.store.admin.resolveAddress(address)));
+  const logins = await Promise.all(recipients.map((address) => resolveLocalRecipient(context.store, context.postmaster, address)));
   const local = logins.filter((login): login is string => login !== null);
   const remote = recipients.filter((_, index) => logins[index] === null);
   const received = receivedHeader(session, context.hostname, recipients);
