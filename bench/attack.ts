@@ -7,7 +7,7 @@
 // after (from /proc/<pid>/), the legitimate client's worst latency, whether the
 // server is still up, and pass/fail. Exit code 1 if any attack failed.
 //
-//   npm run attack [-- --only <text>]     only the attacks whose name contains <text>
+//   npm run attack [-- --only <text>[,<text>…]]   only the attacks whose name contains one of them
 //   POSTKEEP_ATTACK_ROOT=<dir>            the tree whose server is attacked (default: this one)
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
@@ -194,8 +194,8 @@ async function main(): Promise<number> {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const root = path.resolve(process.env.POSTKEEP_ATTACK_ROOT ?? path.join(here, '..'));
   const onlyIndex = process.argv.indexOf('--only');
-  const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1]?.toLowerCase() : undefined;
-  const selected = attacks.filter((attack) => !only || attack.name.toLowerCase().includes(only));
+  const only = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? '').toLowerCase().split(',') : undefined;
+  const selected = attacks.filter((attack) => !only || only.some((text) => attack.name.toLowerCase().includes(text)));
   const { configSchema } = (await import(pathToFileURL(path.join(root, 'src', 'config', 'schema.ts')).href)) as { configSchema: { parse(value: unknown): EffectiveConfig } };
   const defaults = configSchema.parse({});
   const temporary = await fs.mkdtemp(path.join(os.tmpdir(), 'postkeep-attack-'));

@@ -66,7 +66,7 @@ function tally(replies: string[], patterns: Record<string, RegExp>): { counts: R
 
 const loginStorm: Attack = {
   name: 'login storm, wrong passwords',
-  expected: 'NO [AUTHENTICATIONFAILED] or NO [UNAVAILABLE]; SMTP 535 or 454; peak RSS ≤ +maxConcurrentHashes × 64 MiB',
+  expected: 'NO [AUTHENTICATIONFAILED] or NO [UNAVAILABLE]; SMTP 535 or 454; peak RSS ≤ +maxConcurrentHashes × 64 MiB + 96 MiB',
   timeoutSeconds: 150,
   legitimateDuring: true,
   async run(context) {
