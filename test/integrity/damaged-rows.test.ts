@@ -8,7 +8,10 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { startScrub } from '../../src/integrity/scrub.js';
+import { createMemoryLogger } from '../../src/log.js';
 import { runCli } from '../helpers/run-cli.js';
+import { createTemporaryStore, sampleMessage } from '../helpers/temporary-store.js';
 import { createCliFixture, type CliFixture } from './cli-fixture.js';
 
 interface Finding {
@@ -111,5 +114,31 @@ test('NULL, wrong types and out-of-range numbers in message and mailbox rows are
     assert.match(archive.detail, /uidnext is "next" \(not an integer\).*digest is NULL/);
   } finally {
     await fixture.dispose();
+  }
+});
+
+test('the background scrub reports a blob row with a damaged hash and goes on past it', async () => {
+  const temporary = await createTemporaryStore();
+  try {
+    const appended = [];
+    for (let index = 0; index < 3; index++) appended.push(await temporary.account.append('INBOX', sampleMessage()));
+    await temporary.store.context.commit.idle();
+    const database = new Database(path.join(temporary.dataDir, 'postkeep.db'));
+    database.pragma('foreign_keys = OFF');
+    // Sorts first, so the pass meets it before the good rows.
+    database.prepare("UPDATE blobs SET hash = '0' || substr(hash, 2, 30) || 'Z' WHERE hash = ?").run(appended[1]!.blobHash);
+    database.close();
+    const log = createMemoryLogger();
+    const scrubber = startScrub(temporary.store.context, { periodDays: 7, megabytesPerSecond: 1000, log }, false);
+    try {
+      const pass = await scrubber.runPass();
+      assert.equal(pass.problems, 1);
+      assert.equal(pass.blobs, 2, 'the two good blobs were still verified');
+      assert.equal(log.events.filter((event) => event.event === 'integrity.blob_row_malformed').length, 1);
+    } finally {
+      await scrubber.stop();
+    }
+  } finally {
+    await temporary.dispose();
   }
 });
