@@ -3,61 +3,24 @@
 // connection-level parts of commands: STARTTLS's upgrade, AUTHENTICATE's continuation
 // lines, IDLE's wait for DONE, APPEND literals spooled to a temporary file.
 import { createReadStream } from 'node:fs';
-import * as fs from 'node:fs/promises';
 import type * as net from 'node:net';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
 import type { Logger } from '../log.js';
 import type { MailStore } from '../store/types.js';
 import { commands } from './commands/index.js';
-import { CommandReader, isIdleDone, parseCommand, type CommandFrame, type ParseError } from './parser/index.js';
+import { CommandReader, isIdleDone, ParseError, parseCommand, type CommandFrame, type LiteralOffer, type ReaderEvent } from './parser/index.js';
 import { bad, ConnectionBroken, errorToReply, formatReply, ImapReply, ResponseWriter } from './response.js';
+import { storageFailure } from '../store/storage-failure.js';
+import { LiteralSpool } from './literal-spool.js';
 import type { ImapLimits } from './server.js';
+import { SpoolBudget } from './spool-budget.js';
 import { Session, type ConnectionControl } from './session.js';
-
-/** An APPEND literal too large to hold: written to a temporary file as it arrives. */
-class LiteralSpool {
-  private handle: Promise<fs.FileHandle>;
-  private pending: Promise<unknown>;
-  private failed: Error | null = null;
-  inFlight = 0;
-  constructor(readonly file: string) {
-    this.handle = fs.open(file, 'wx', 0o600);
-    this.pending = this.handle;
-  }
-  write(data: Buffer, onDrained: () => void): void {
-    const copy = Buffer.from(data);
-    this.inFlight += copy.length;
-    this.pending = this.pending
-      .then(async () => {
-        if (!this.failed) await (await this.handle).write(copy);
-      })
-      .catch((error: Error) => {
-        this.failed = error;
-      })
-      .finally(() => {
-        this.inFlight -= copy.length;
-        onDrained();
-      });
-  }
-  async finish(): Promise<void> {
-    await this.pending;
-    await (await this.handle).close().catch(() => {});
-    if (this.failed) throw this.failed;
-  }
-  async discard(): Promise<void> {
-    await this.pending.catch(() => {});
-    await (await this.handle.catch(() => null))?.close().catch(() => {});
-    await fs.rm(this.file, { force: true });
-  }
-}
 
 type QueueItem = { kind: 'command'; frame: CommandFrame; spools: Map<number, LiteralSpool> } | { kind: 'error'; error: ParseError };
 
-let spoolCounter = 0;
 const maximumQueued = 32;
 const spoolHighWater = 4 * 1024 * 1024;
 
@@ -70,6 +33,8 @@ export interface ConnectionOptions {
   /** True for the implicit-TLS port: the socket is already a TLSSocket. */
   secure: boolean;
   spoolDirectory?: string;
+  /** Room for spooled literals shared by all connections (imap.spoolLimit); none given: unbounded. */
+  spoolBudget?: SpoolBudget;
 }
 
 export class ImapConnection implements ConnectionControl {
@@ -91,6 +56,12 @@ export class ImapConnection implements ConnectionControl {
   private output: Writable;
   private deflate: zlib.DeflateRaw | null = null;
   private closed = false;
+  /** This connection's spooled literals, queued commands' included (imap.connectionSpoolLimit). */
+  private readonly spoolRoom: SpoolBudget;
+  /** Room reserved for the admitted literal whose `literal-start` comes next. */
+  private reservation: { serial: number; size: number } | null = null;
+  /** The APPEND literals announced so far by the command being read (quota is checked against their sum). */
+  private commandAppendBytes = 0;
   secure: boolean;
   readonly remoteAddress: string;
   readonly loopback: boolean;
@@ -106,7 +77,8 @@ export class ImapConnection implements ConnectionControl {
       literalLimit: options.limits.literalLimit,
       appendLimit: options.limits.appendLimit,
       commandLimit: options.limits.commandLimit,
-    });
+    }, { confirmAppendLiterals: true });
+    this.spoolRoom = new SpoolBudget(options.limits.connectionSpoolLimit ?? Infinity);
     this.output = socket;
     this.writer = new ResponseWriter(
       () => this.output,
@@ -152,17 +124,27 @@ export class ImapConnection implements ConnectionControl {
   }
 
   private receive(chunk: Buffer): void {
-    for (const event of this.reader.push(chunk)) {
+    this.dispatch(this.reader.push(chunk));
+  }
+
+  private dispatch(events: ReaderEvent[]): void {
+    for (const event of events) {
       switch (event.type) {
         case 'continuation':
           void this.writer.write('+ Ready for literal data\r\n');
           break;
+        case 'literal-offer':
+          this.considerLiteral(event.offer);
+          break;
         case 'literal-start': {
+          const reserved = this.reservation?.size ?? 0;
+          this.reservation = null;
           // Before login an APPEND cannot run: its bytes are dropped, never written to disk.
-          if (this.session.state === 'not-authenticated') break;
-          const directory = this.options.spoolDirectory ?? os.tmpdir();
-          const file = path.join(directory, `postkeep-append-${process.pid}-${++spoolCounter}.tmp`);
-          this.spools.set(event.index, new LiteralSpool(file));
+          if (this.session.state === 'not-authenticated') {
+            this.releaseSpoolRoom(reserved);
+            break;
+          }
+          this.spools.set(event.index, new LiteralSpool(this.options.spoolDirectory ?? os.tmpdir(), () => this.releaseSpoolRoom(reserved)));
           break;
         }
         case 'literal-data': {
@@ -194,6 +176,68 @@ export class ImapConnection implements ConnectionControl {
           break;
       }
     }
+  }
+
+  /**
+   * An APPEND literal that cannot be stored is refused before it is read, so that the
+   * client neither uploads it for nothing nor fills the disk with it: before login, over
+   * the account's quota (RFC 9208 §5.1 OVERQUOTA; the store checks again when it
+   * appends), or without room in the spool (RFC 5530 LIMIT). A synchronizing literal then
+   * gets its NO instead of a continuation (RFC 7889 §4); a `{n+}` one is read and thrown
+   * away (RFC 7888 §4).
+   */
+  private considerLiteral(offer: LiteralOffer): void {
+    const refuse = (message: string, responseCode: string | null, status: 'NO' | 'BAD' = 'NO') =>
+      this.decideLiteral(offer, new ParseError('literal-refused', message, { status, responseCode }));
+    const account = this.session.account;
+    if (this.session.state === 'not-authenticated' || !account) return refuse('APPEND is not allowed in the not-authenticated state', null, 'BAD');
+    if (offer.index === 0) this.commandAppendBytes = 0;
+    this.commandAppendBytes += offer.size;
+    if (offer.streamed) {
+      const global = this.options.spoolBudget;
+      if (!this.spoolRoom.tryReserve(offer.size)) return refuse(`this connection may spool at most ${this.spoolRoom.limit} bytes of APPEND literals at a time`, 'LIMIT');
+      if (global && !global.tryReserve(offer.size)) {
+        this.spoolRoom.release(offer.size);
+        return refuse('the server has no room to spool this message now; try again later', 'LIMIT');
+      }
+      this.reservation = { serial: offer.serial, size: offer.size };
+    }
+    const needed = this.commandAppendBytes;
+    // Nothing more is read until the quota is known (the reader would only hold it).
+    this.socket.pause();
+    account.quota().then(
+      (usage) => {
+        const { storage, messages } = usage;
+        if (storage.limit !== null && storage.used + needed > storage.limit) {
+          return refuse(`the account would use ${storage.used + needed} of its ${storage.limit} bytes`, 'OVERQUOTA');
+        }
+        if (messages.limit !== null && messages.used + 1 > messages.limit) return refuse(`the account holds ${messages.used} of its ${messages.limit} messages`, 'OVERQUOTA');
+        this.decideLiteral(offer, null);
+      },
+      // Not known now: the store's own check at the append decides.
+      () => this.decideLiteral(offer, null),
+    ).catch((error) => {
+      this.options.log.error('imap.connection_failed', { error: String(error), remoteAddress: this.remoteAddress });
+      this.socket.destroy();
+    });
+  }
+
+  private decideLiteral(offer: LiteralOffer, refusal: ParseError | null): void {
+    const current = this.reader.pendingOffer?.serial === offer.serial;
+    if ((refusal || !current || this.closed) && this.reservation?.serial === offer.serial) {
+      this.releaseSpoolRoom(this.reservation.size);
+      this.reservation = null;
+    }
+    // Closed, or the reader was reset meanwhile (STARTTLS): nothing to decide any more.
+    if (!current || this.closed) return;
+    if (refusal) this.options.log.info('imap.append_refused', { remoteAddress: this.remoteAddress, reason: refusal.responseCode ?? refusal.status, size: offer.size });
+    this.dispatch(this.reader.decide(offer.serial, refusal));
+    if (!this.reader.pendingOffer && this.queue.length < maximumQueued) this.socket.resume();
+  }
+
+  private releaseSpoolRoom(bytes: number): void {
+    this.spoolRoom.release(bytes);
+    this.options.spoolBudget?.release(bytes);
   }
 
   private enqueue(item: QueueItem): void {
@@ -263,6 +307,8 @@ export class ImapConnection implements ConnectionControl {
         }
         reply = errorToReply(error);
         if (reply.responseCode === 'SERVERBUG') this.options.log.error('imap.command_failed', { command: command.name, error: String(error) });
+        // A full, read-only or failing disk is the operator's to fix: the client only learns "not now".
+        else if (storageFailure(error)) this.options.log.error('imap.storage_failed', { command: command.name, failure: storageFailure(error), error: String(error) });
       }
     }
     if (session.selected && session.state === 'selected') {
@@ -318,6 +364,10 @@ export class ImapConnection implements ConnectionControl {
     this.upgradePending = false;
     // RFC 9051 §6.2.1: anything sent before the handshake must not be run.
     this.reader.reset();
+    // The dropped commands' spooled literals go too (their files and their room in the spool).
+    for (const item of this.queue) if (item.kind === 'command') for (const spool of item.spools.values()) void spool.discard();
+    for (const spool of this.spools.values()) void spool.discard();
+    this.spools = new Map();
     this.queue = [];
     const plain = this.socket;
     plain.off('data', this.onData);

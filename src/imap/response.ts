@@ -3,6 +3,7 @@
 // events have names").
 import type { Writable } from 'node:stream';
 import { AlreadyExists, IntegrityError, InvalidInput, MessageTooLarge, NotFound, PasswordCheckBusy, PostkeepError, QuotaExceeded, RecordWithheld, StoreUnavailable } from '../errors.js';
+import { storageFailure } from '../store/storage-failure.js';
 import { encodeModifiedUtf7 } from '../transfer/modified-utf7.js';
 import { ParseError } from './parser/index.js';
 
@@ -43,6 +44,11 @@ export function errorToReply(error: unknown): ImapReply {
   if (error instanceof StoreUnavailable) return no('the mail store cannot save changes right now; try again later', 'UNAVAILABLE');
   // RFC 5530 §3 UNAVAILABLE: too many logins are being checked; the credentials were not looked at.
   if (error instanceof PasswordCheckBusy) return no('too many logins at once; try again shortly', 'UNAVAILABLE');
+  // RFC 5530 §3: a full disk is a limit of the server's (not the user's quota, OVERQUOTA);
+  // a read-only or failing one is a subsystem that is down (UNAVAILABLE). Nothing was stored.
+  const failure = storageFailure(error);
+  if (failure === 'full') return no('the server has no disk space to store this now; try again later', 'LIMIT');
+  if (failure === 'unavailable') return no('the mail store cannot write to its disk right now; try again later', 'UNAVAILABLE');
   if (error instanceof PostkeepError) return no(printable(error.message), 'SERVERBUG');
   return no('internal server error', 'SERVERBUG');
 }

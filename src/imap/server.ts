@@ -8,6 +8,8 @@ import type { Logger } from '../log.js';
 import type { MailStore } from '../store/types.js';
 import { TlsCredentials } from '../server/tls-credentials.js';
 import { ImapConnection } from './connection.js';
+import { removeLeftoverSpoolFiles } from './literal-spool.js';
+import { SpoolBudget } from './spool-budget.js';
 
 export interface ImapLimits {
   /** Longest command line in bytes. */
@@ -24,6 +26,10 @@ export interface ImapLimits {
   maxConnectionsPerIp: number;
   /** Allow LOGIN/AUTHENTICATE without TLS from 127.0.0.0/8 and ::1 (tests, local tools). */
   allowPlaintextOnLoopback: boolean;
+  /** Bytes of APPEND literals one connection may have spooled on disk at once (MULTIAPPEND and pipelined APPENDs add up). */
+  connectionSpoolLimit: number;
+  /** Bytes of APPEND literals all connections together may have spooled on disk at once. */
+  spoolLimit: number;
 }
 
 export const defaultImapLimits: ImapLimits = {
@@ -35,6 +41,8 @@ export const defaultImapLimits: ImapLimits = {
   maxConnections: 10_000,
   maxConnectionsPerIp: 50,
   allowPlaintextOnLoopback: false,
+  connectionSpoolLimit: 256 * 1024 * 1024,
+  spoolLimit: 1024 * 1024 * 1024,
 };
 
 export interface ImapServerOptions {
@@ -63,7 +71,12 @@ export async function startImapServer(options: ImapServerOptions): Promise<ImapS
   const limits: ImapLimits = { ...defaultImapLimits, ...options.limits };
   const credentials = options.tls instanceof TlsCredentials ? options.tls : TlsCredentials.load(options.tls, options.log);
   // Spooled APPEND literals are mail: kept with 0600 files in a folder only the server reads.
-  if (options.spoolDirectory) await fs.mkdir(options.spoolDirectory, { recursive: true, mode: 0o700 });
+  if (options.spoolDirectory) {
+    await fs.mkdir(options.spoolDirectory, { recursive: true, mode: 0o700 });
+    // Literals of APPENDs a crash interrupted: never acknowledged, and nobody will read them.
+    await removeLeftoverSpoolFiles(options.spoolDirectory, options.log);
+  }
+  const spoolBudget = new SpoolBudget(limits.spoolLimit);
   // STARTTLS takes the context in service at the moment of the upgrade.
   const secureContext = () => credentials.secureContext();
   const connections = new Set<ImapConnection>();
@@ -80,7 +93,7 @@ export async function startImapServer(options: ImapServerOptions): Promise<ImapS
       return;
     }
     perIp.set(address, count + 1);
-    const connection = new ImapConnection(socket, { store: options.store, log, limits, secureContext, secure, ...(options.spoolDirectory ? { spoolDirectory: options.spoolDirectory } : {}) });
+    const connection = new ImapConnection(socket, { store: options.store, log, limits, secureContext, secure, spoolBudget, ...(options.spoolDirectory ? { spoolDirectory: options.spoolDirectory } : {}) });
     connections.add(connection);
     socket.once('close', () => {
       connections.delete(connection);

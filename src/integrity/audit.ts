@@ -18,6 +18,7 @@ import { rowChecksum, type MailboxRow, type MessageRow } from '../store/sqlite/r
 import type { SqliteMailStore } from '../store/sqlite/sqlite-store.js';
 import { mirrorCopy, type GoodCopy } from './good-copy.js';
 import { checkQueueFiles } from './queue-audit.js';
+import { checkSpoolFiles } from './spool-audit.js';
 import { structureFindings } from './structure-findings.js';
 import { OrphanRecovery, parseRecoveryTarget } from './recover-orphans.js';
 
@@ -126,6 +127,10 @@ export async function auditStore(store: SqliteMailStore, options: AuditOptions =
     ? ((await guarded(findings, 'queue', () => checkQueueFiles(store, { repair: options.repair ?? false, copies, leftoverAgeMilliseconds: options.leftoverAgeMilliseconds ?? 10 * 60_000 }))) ?? noQueue)
     : noQueue;
   findings.push(...queue.findings);
+  if (accountId === undefined) {
+    const spool = { repair: options.repair ?? false, leftoverAgeMilliseconds: options.leftoverAgeMilliseconds ?? 10 * 60_000 };
+    findings.push(...((await guarded(findings, 'imap spool', () => checkSpoolFiles(store, spool))) ?? []));
+  }
   if (options.repair) {
     for (const finding of findings) if (finding.severity === 'error' && finding.repair === undefined) finding.repair = 'unrepaired';
     for (const finding of findings) if (finding.repair === 'repaired') context.log.info('integrity.repaired', { kind: finding.kind, where: finding.where });

@@ -20,6 +20,13 @@
 //   taken for commands, then the rest of the command is skipped.
 // - RFC 7888 has no `{n-}` syntax: LITERAL- is a capability that limits `{n+}` to 4096
 //   bytes, set here with `nonSynchronizingLimit`.
+// - With `confirmAppendLiterals`, an APPEND literal that passes these limits is offered
+//   to the caller (`literal-offer`) before any continuation or byte of it: the caller
+//   checks what the reader cannot see (the account's quota, room in the spool) and
+//   calls decide(). Until then the reader holds whatever else arrives unread (the
+//   caller stops reading the socket meanwhile). A refused synchronizing literal was
+//   never invited, so the next line is a new command; a refused `{n+}` one is read and
+//   thrown away as above (RFC 7888 §4: the server must reject it, the bytes still come).
 import { ParseError } from './parse-error.js';
 
 export interface CommandReaderLimits {
@@ -62,6 +69,25 @@ export interface StreamedLiteralMarker {
 
 export type FrameLiteral = BufferedLiteral | StreamedLiteralMarker;
 
+export interface CommandReaderOptions {
+  /** Offer each APPEND literal to the caller before reading it (see the notes at the top). */
+  confirmAppendLiterals?: boolean;
+}
+
+/** An APPEND literal waiting for the caller's decide(). */
+export interface LiteralOffer {
+  tag: string | null;
+  index: number;
+  size: number;
+  binary: boolean;
+  /** `{n}`: nothing of it comes until the continuation is sent. */
+  synchronizing: boolean;
+  /** It would be handed out as `literal-data` (to go to disk), not held in memory. */
+  streamed: boolean;
+  /** Names this offer in decide(), so that a decision that comes after a reset() is ignored. */
+  serial: number;
+}
+
 /** One complete command as it came off the wire: line i ends with the announcement of literal i. */
 export interface CommandFrame {
   /** The tag as far as the reader could see it (the parser checks it properly). */
@@ -77,6 +103,8 @@ export type ReaderEvent =
   | { type: 'literal-start'; tag: string | null; index: number; size: number; binary: boolean }
   | { type: 'literal-data'; index: number; data: Buffer }
   | { type: 'literal-end'; index: number }
+  /** Only with `confirmAppendLiterals`: call decide(offer.serial, …) to go on. */
+  | { type: 'literal-offer'; offer: LiteralOffer }
   /** Answer it (BAD, or NO [TOOBIG]); the reader has already resynchronized. Drop any streamed literal of this command. */
   | { type: 'error'; error: ParseError };
 
@@ -89,7 +117,8 @@ const CR = 0x0d;
 type Mode =
   | { kind: 'line' }
   | { kind: 'skip' }
-  | { kind: 'literal'; remaining: number; target: 'buffer' | 'stream' | 'discard'; buffer: Buffer | null; index: number };
+  | { kind: 'literal'; remaining: number; target: 'buffer' | 'stream' | 'discard'; buffer: Buffer | null; index: number }
+  | { kind: 'held'; offer: LiteralOffer };
 
 export class CommandReader {
   readonly limits: CommandReaderLimits;
@@ -107,9 +136,15 @@ export class CommandReader {
   private isAppend = false;
   private failed = false;
   private events: ReaderEvent[] = [];
+  private readonly confirmAppendLiterals: boolean;
+  // Bytes that arrived while an offer waits for decide(), in order.
+  private deferred: Buffer[] = [];
+  private deferredLength = 0;
+  private offers = 0;
 
-  constructor(limits: Partial<CommandReaderLimits> = {}) {
+  constructor(limits: Partial<CommandReaderLimits> = {}, options: CommandReaderOptions = {}) {
     this.limits = { ...defaultLimits, ...limits };
+    this.confirmAppendLiterals = options.confirmAppendLiterals ?? false;
   }
 
   /** Forget everything buffered, e.g. after STARTTLS or COMPRESS (bytes sent before the switch must not be run). */
@@ -118,25 +153,78 @@ export class CommandReader {
     this.pending = [];
     this.pendingLength = 0;
     this.tail = '';
+    this.deferred = [];
+    this.deferredLength = 0;
     this.startCommand();
   }
 
   /** Bytes held for the command in progress (for tests and memory accounting). */
   get heldBytes(): number {
-    return this.held + this.pendingLength;
+    return this.held + this.pendingLength + this.deferredLength;
+  }
+
+  /** The APPEND literal waiting for decide(), if any: feed nothing more until it is decided. */
+  get pendingOffer(): LiteralOffer | null {
+    return this.mode.kind === 'held' ? this.mode.offer : null;
   }
 
   push(chunk: Buffer): ReaderEvent[] {
     this.events = [];
+    this.consume(chunk);
+    return this.takeEvents();
+  }
+
+  /**
+   * Goes on after a `literal-offer`: null admits the literal (a synchronizing one gets
+   * its `continuation` now), an error refuses it. Returns the events of the bytes that
+   * were held meanwhile. A decision for an offer that is no longer waiting (the reader
+   * was reset since) does nothing.
+   */
+  decide(serial: number, refusal: ParseError | null): ReaderEvent[] {
+    const mode = this.mode;
+    if (mode.kind !== 'held' || mode.offer.serial !== serial) return [];
+    this.events = [];
+    const { offer } = mode;
+    if (refusal) {
+      this.fail(refusal);
+      if (offer.synchronizing) this.startCommand();
+      this.mode = offer.synchronizing ? { kind: 'line' } : { kind: 'literal', remaining: offer.size, target: 'discard', buffer: null, index: -1 };
+    } else {
+      this.openLiteral(offer.index, offer.size, offer.binary, offer.synchronizing, offer.streamed);
+    }
+    const deferred = this.deferred;
+    this.deferred = [];
+    this.deferredLength = 0;
+    // A later offer in these bytes holds the rest again (consume defers while held).
+    for (const chunk of deferred) this.consume(chunk);
+    this.finishEmptyLiteral();
+    return this.takeEvents();
+  }
+
+  private consume(chunk: Buffer): void {
     let position = 0;
     while (position < chunk.length) {
       const mode = this.mode;
+      if (mode.kind === 'held') {
+        const rest = chunk.subarray(position);
+        // A copy, so that the held bytes do not keep a larger socket chunk alive.
+        this.deferred.push(Buffer.from(rest));
+        this.deferredLength += rest.length;
+        return;
+      }
       if (mode.kind === 'literal') position = this.readLiteral(mode, chunk, position);
       else if (mode.kind === 'line') position = this.readLine(chunk, position);
       else position = this.skipLine(chunk, position);
     }
-    // A zero-length literal at the very end of a chunk is complete without more bytes.
+    this.finishEmptyLiteral();
+  }
+
+  // A zero-length literal at the very end of a chunk is complete without more bytes.
+  private finishEmptyLiteral(): void {
     if (this.mode.kind === 'literal' && this.mode.remaining === 0) this.finishLiteral(this.mode);
+  }
+
+  private takeEvents(): ReaderEvent[] {
     const events = this.events;
     this.events = [];
     return events;
@@ -239,6 +327,16 @@ export class CommandReader {
       return;
     }
     const stream = this.isAppend && (size > this.limits.streamThreshold || this.held + size > this.limits.commandLimit);
+    if (this.isAppend && this.confirmAppendLiterals) {
+      const offer: LiteralOffer = { tag: this.tag, index, size, binary, synchronizing, streamed: stream, serial: ++this.offers };
+      this.mode = { kind: 'held', offer };
+      this.events.push({ type: 'literal-offer', offer });
+      return;
+    }
+    this.openLiteral(index, size, binary, synchronizing, stream);
+  }
+
+  private openLiteral(index: number, size: number, binary: boolean, synchronizing: boolean, stream: boolean): void {
     if (synchronizing) this.events.push({ type: 'continuation', tag: this.tag, size });
     if (stream) {
       this.literals.push({ kind: 'streamed', index, size, binary });

@@ -21,7 +21,7 @@
 //   });
 //   // After STARTTLS or COMPRESS, call reader.reset() so pipelined plaintext is not run.
 export { CommandReader, defaultLimits } from './command-reader.js';
-export type { BufferedLiteral, CommandFrame, CommandReaderLimits, FrameLiteral, ReaderEvent, StreamedLiteralMarker } from './command-reader.js';
+export type { BufferedLiteral, CommandFrame, CommandReaderLimits, CommandReaderOptions, FrameLiteral, LiteralOffer, ReaderEvent, StreamedLiteralMarker } from './command-reader.js';
 export { parseCommand } from './parse-command.js';
 export type { ParseResult } from './parse-command.js';
 export { parseAuthenticateResponse, isIdleDone } from './authenticate.js';

@@ -10,6 +10,8 @@ export type ParseErrorCode =
   | 'command-too-large'
   | 'too-deep'
   | 'mailbox-name'
+  /** An APPEND literal the server will not take now (before login, over quota, no room in the spool). */
+  | 'literal-refused'
   /** A bug in the parser surfaced as an error rather than a crash; tests assert it never happens. */
   | 'internal';
 
