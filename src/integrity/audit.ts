@@ -61,12 +61,12 @@ export interface AuditOptions {
   recoverTo?: string;
   /**
    * A blob file without a record younger than this may be a delivery another process
-   * is committing: it is looked at again once this old (default 30 s).
+   * (a running server) is committing: it is looked at again once this old. Default 0:
+   * this process's own writes in flight are known and skipped anyway; the CLI passes
+   * `store.orphanGraceSeconds`, since a server may share the data folder.
    */
   orphanGraceMilliseconds?: number;
 }
-
-export const defaultOrphanGraceMilliseconds = 30_000;
 
 export async function auditStore(store: SqliteMailStore, options: AuditOptions = {}): Promise<AuditReport> {
   const context = store.context;
@@ -383,7 +383,7 @@ async function checkBlobs(
 
   const orphans: BlobCheck['orphans'] = [];
   if (accountId === undefined) {
-    for (const orphan of await findOrphanBlobs(context, { graceMilliseconds: options.orphanGraceMilliseconds ?? defaultOrphanGraceMilliseconds })) {
+    for (const orphan of await findOrphanBlobs(context, { graceMilliseconds: options.orphanGraceMilliseconds ?? 0 })) {
       const finding: AuditFinding = {
         kind: 'blob.orphan',
         severity: 'error',
