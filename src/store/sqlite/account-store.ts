@@ -163,7 +163,8 @@ export class SqliteAccountStore implements AccountStore {
     const guard = new StructureGuard(this.context, this.login, mailbox);
     const records: MessageRecord[] = [];
     for (const row of rows) {
-      const proven = await guard.check(row, query.withStructure === true);
+      const checked = guard.check(row, query.withStructure === true);
+      const proven = checked instanceof Promise ? await checked : checked;
       if (proven === null) {
         query.onWithheld?.(row.uid);
         continue;

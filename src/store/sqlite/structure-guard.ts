@@ -65,6 +65,9 @@ export interface ProvenValues {
   structure?: MessageStructure;
 }
 
+/** A blob row's values once proven; null when they cannot be. */
+type ProvenBlob = { size: number; structure: MessageStructure } | null;
+
 /**
  * Proves the derived values of the records one fetch() hands out. Without the
  * structure, a record whose size equals its blob row's is taken as it is (two
@@ -72,7 +75,7 @@ export interface ProvenValues {
  * checksum, and failing that by the blob.
  */
 export class StructureGuard {
-  private readonly proven = new Map<string, Promise<(ProvenValues & { structure: MessageStructure }) | null>>();
+  private readonly proven = new Map<string, ProvenBlob | Promise<ProvenBlob>>();
   private readonly blobRewrites = new Map<string, DerivedValues>();
   private readonly sizeRewrites: { mailboxId: number; uid: number; blobHash: string; size: number }[] = [];
 
@@ -82,18 +85,26 @@ export class StructureGuard {
     private readonly mailbox: MailboxRow,
   ) {}
 
-  /** The record's size and (if asked) structure, proven; null when they cannot be (the blob is unreadable too). */
-  async check(row: MessageRow, withStructure: boolean): Promise<ProvenValues | null> {
+  /**
+   * The record's size and (if asked) structure, proven; null when they cannot be (the
+   * blob is unreadable too). Synchronous unless the blob must be parsed again: a
+   * FETCH of thousands of records should not pay a promise per record.
+   */
+  check(row: MessageRow, withStructure: boolean): ProvenValues | null | Promise<ProvenValues | null> {
     if (!withStructure) {
-      const blob = this.context.ledger.sql('SELECT size FROM blobs WHERE hash = ?').get(row.blob_hash) as { size: number } | undefined;
-      if (blob?.size === row.size) return { size: row.size };
+      // pluck: the bare number, no row object (this runs once per record of every FETCH).
+      const blobSize = this.context.ledger.sql('SELECT size FROM blobs WHERE hash = ?').pluck().get(row.blob_hash) as number | undefined;
+      if (blobSize === row.size) return { size: row.size };
     }
     let values = this.proven.get(row.blob_hash);
-    if (!values) {
+    if (values === undefined) {
       values = this.blobValues(row);
       this.proven.set(row.blob_hash, values);
     }
-    const proven = await values;
+    return values instanceof Promise ? values.then((proven) => this.settle(row, proven, withStructure)) : this.settle(row, values, withStructure);
+  }
+
+  private settle(row: MessageRow, proven: ProvenBlob, withStructure: boolean): ProvenValues | null {
     if (proven === null) return null;
     if (proven.size !== row.size) {
       this.mismatch(row, 'record size', { stored: row.size, derived: proven.size });
@@ -120,7 +131,7 @@ export class StructureGuard {
     }
   }
 
-  private async blobValues(row: MessageRow): Promise<(ProvenValues & { structure: MessageStructure }) | null> {
+  private blobValues(row: MessageRow): ProvenBlob | Promise<ProvenBlob> {
     const hash = row.blob_hash;
     const stored = this.context.ledger.sql('SELECT size, structure, structure_checksum FROM blobs WHERE hash = ?').get(hash) as BlobStructureRow | undefined;
     const state = stored ? storedStructureState(hash, stored) : 'mismatch';
@@ -131,6 +142,11 @@ export class StructureGuard {
         // Checksummed but not JSON: only a bug could write that; the blob settles it.
       }
     }
+    return this.rederive(row, stored, state);
+  }
+
+  private async rederive(row: MessageRow, stored: BlobStructureRow | undefined, state: StoredStructureState): Promise<ProvenBlob> {
+    const hash = row.blob_hash;
     let derived: DerivedValues;
     try {
       derived = await deriveFromBlob(this.context, hash);
