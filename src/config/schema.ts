@@ -126,7 +126,7 @@ export const configSchema = z
         /** Pipelined commands read ahead per connection (after COMPRESS too); past this the socket is not read. */
         maxQueuedCommands: z.number().int().min(1).max(10_000).default(32),
         /** Replies written but not yet taken by a slow client's socket, per connection; past this commands wait. */
-        maxUnsentReplyBytes: z.number().int().min(4096).default(256 * 1024),
+        maxUnsentReplyBytes: z.number().int().min(4096).default(64 * 1024),
       })
       .strict()
       .prefault({}),

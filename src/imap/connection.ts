@@ -5,7 +5,7 @@
 import { createReadStream } from 'node:fs';
 import type * as net from 'node:net';
 import * as os from 'node:os';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
 import type { Logger } from '../log.js';
@@ -21,7 +21,6 @@ import { Session, type ConnectionControl } from './session.js';
 
 type QueueItem = { kind: 'command'; frame: CommandFrame; spools: Map<number, LiteralSpool> } | { kind: 'error'; error: ParseError };
 
-const maximumQueued = 32;
 const spoolHighWater = 4 * 1024 * 1024;
 
 export interface ConnectionOptions {
@@ -55,6 +54,15 @@ export class ImapConnection implements ConnectionControl {
   /** Where responses go: the socket, or the deflate stream in front of it. */
   private output: Writable;
   private deflate: zlib.DeflateRaw | null = null;
+  /** Where received bytes come from: the socket, or the inflate stream behind it (COMPRESS). */
+  private input: Readable;
+  private inflate: zlib.InflateRaw | null = null;
+  /** Received bytes not given to the reader yet: at most the rest of one chunk (see feed). */
+  private inbox: Buffer | null = null;
+  private feeding = false;
+  private waitingForRoom = false;
+  /** The most this connection held at once, logged when it closes (imap.connection_peaks). */
+  private readonly peaks = { queuedCommands: 0, inputBytes: 0 };
   private closed = false;
   /** This connection's spooled literals, queued commands' included (imap.connectionSpoolLimit). */
   private readonly spoolRoom: SpoolBudget;
@@ -64,6 +72,7 @@ export class ImapConnection implements ConnectionControl {
   private commandAppendBytes = 0;
   secure: boolean;
   readonly remoteAddress: string;
+  private readonly remotePort: number;
   readonly loopback: boolean;
   private readonly onData = (chunk: Buffer) => this.receive(chunk);
 
@@ -71,6 +80,7 @@ export class ImapConnection implements ConnectionControl {
     this.socket = socket;
     this.secure = options.secure;
     this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
     this.loopback = /^(127\.|::1$|::ffff:127\.)/.test(this.remoteAddress);
     this.reader = new CommandReader({
       lineLimit: options.limits.lineLimit,
@@ -80,9 +90,11 @@ export class ImapConnection implements ConnectionControl {
     }, { confirmAppendLiterals: true });
     this.spoolRoom = new SpoolBudget(options.limits.connectionSpoolLimit ?? Infinity);
     this.output = socket;
+    this.input = socket;
     this.writer = new ResponseWriter(
       () => this.output,
       () => this.afterWrite(),
+      options.limits.maxUnsentReplyBytes,
     );
     this.session = new Session(options.store, this.writer, this, options.limits, options.log);
     this.attach(socket);
@@ -115,6 +127,17 @@ export class ImapConnection implements ConnectionControl {
   private closeDown(): void {
     if (this.closed) return;
     this.closed = true;
+    this.writer.release();
+    this.inbox = null;
+    this.inflate?.destroy();
+    this.deflate?.destroy();
+    this.options.log.debug('imap.connection_peaks', {
+      remoteAddress: this.remoteAddress,
+      remotePort: this.remotePort,
+      queuedCommands: this.peaks.queuedCommands,
+      inputBytes: this.peaks.inputBytes,
+      unsentReplyBytes: this.writer.peakUnsentBytes,
+    });
     this.session.close();
     this.lineWaiter?.reject(new Error('connection closed'));
     this.lineWaiter = null;
@@ -124,7 +147,66 @@ export class ImapConnection implements ConnectionControl {
   }
 
   private receive(chunk: Buffer): void {
-    this.dispatch(this.reader.push(chunk));
+    this.inbox = this.inbox ? Buffer.concat([this.inbox, chunk]) : chunk;
+    if (this.inbox.length > this.peaks.inputBytes) this.peaks.inputBytes = this.inbox.length;
+    this.feed();
+  }
+
+  /**
+   * Gives the reader buffered input only while the connection has room for what it may
+   * produce, and stops the input (the socket, or with COMPRESS the inflate stream, which then
+   * stops inflating and in turn stops reading the socket) when it has none. Pausing alone would
+   * not do: one chunk holds thousands of pipelined commands, and a few compressed bytes inflate
+   * to megabytes (DESIGN.md invariant 7).
+   */
+  private feed(): void {
+    if (this.feeding) return;
+    this.feeding = true;
+    try {
+      while (this.inbox && this.canRead()) {
+        const inbox = this.inbox;
+        const size = this.sliceSize(inbox);
+        this.inbox = size < inbox.length ? inbox.subarray(size) : null;
+        this.dispatch(this.reader.push(size < inbox.length ? inbox.subarray(0, size) : inbox));
+      }
+    } finally {
+      this.feeding = false;
+    }
+    if (this.inbox || !this.canRead()) this.input.pause();
+    else if (!this.closed) this.input.resume();
+    if (!this.writer.hasRoom && !this.waitingForRoom && !this.closed) {
+      this.waitingForRoom = true;
+      void this.writer.room().then(() => {
+        this.waitingForRoom = false;
+        this.feed();
+      });
+    }
+  }
+
+  private canRead(): boolean {
+    if (this.closed || this.upgradePending || this.compressionPending || !this.writer.hasRoom) return false;
+    // The reader holds an APPEND literal until considerLiteral decides on it.
+    if (this.reader.pendingOffer) return false;
+    for (const spool of this.spools.values()) if (spool.inFlight > spoolHighWater) return false;
+    return this.lineWaiter !== null || this.queue.length < this.options.limits.maxQueuedCommands;
+  }
+
+  /**
+   * How much of `inbox` the reader may take now: a literal's remaining bytes whole (no command
+   * ends inside them), otherwise up to as many line ends as there are free queue places, since
+   * each line end completes at most one command (a refused over-long line may add one more).
+   */
+  private sliceSize(inbox: Buffer): number {
+    const literal = this.reader.literalRemaining;
+    if (literal > 0) return Math.min(literal, inbox.length);
+    let lines = this.lineWaiter ? 1 : Math.max(1, this.options.limits.maxQueuedCommands - this.queue.length);
+    let position = 0;
+    while (lines-- > 0) {
+      const newline = inbox.indexOf(0x0a, position);
+      if (newline < 0) return inbox.length;
+      position = newline + 1;
+    }
+    return position;
   }
 
   private dispatch(events: ReaderEvent[]): void {
@@ -150,10 +232,10 @@ export class ImapConnection implements ConnectionControl {
         case 'literal-data': {
           const spool = this.spools.get(event.index);
           if (!spool) break;
+          // Over spoolHighWater canRead stops the input; the write's completion starts it again.
           spool.write(event.data, () => {
-            if (spool.inFlight < spoolHighWater / 2 && this.queue.length < maximumQueued) this.socket.resume();
+            if (spool.inFlight < spoolHighWater / 2) this.feed();
           });
-          if (spool.inFlight > spoolHighWater) this.socket.pause();
           break;
         }
         case 'literal-end':
@@ -203,8 +285,6 @@ export class ImapConnection implements ConnectionControl {
       this.reservation = { serial: offer.serial, size: offer.size };
     }
     const needed = this.commandAppendBytes;
-    // Nothing more is read until the quota is known (the reader would only hold it).
-    this.socket.pause();
     account.quota().then(
       (usage) => {
         const { storage, messages } = usage;
@@ -232,7 +312,7 @@ export class ImapConnection implements ConnectionControl {
     if (!current || this.closed) return;
     if (refusal) this.options.log.info('imap.append_refused', { remoteAddress: this.remoteAddress, reason: refusal.responseCode ?? refusal.status, size: offer.size });
     this.dispatch(this.reader.decide(offer.serial, refusal));
-    if (!this.reader.pendingOffer && this.queue.length < maximumQueued) this.socket.resume();
+    this.feed();
   }
 
   private releaseSpoolRoom(bytes: number): void {
@@ -241,9 +321,9 @@ export class ImapConnection implements ConnectionControl {
   }
 
   private enqueue(item: QueueItem): void {
+    // A client that pipelines faster than commands run is slowed down (feed stops reading), not buffered without bound.
     this.queue.push(item);
-    // A client that pipelines faster than commands run is slowed down, not buffered without bound.
-    if (this.queue.length >= maximumQueued) this.socket.pause();
+    if (this.queue.length > this.peaks.queuedCommands) this.peaks.queuedCommands = this.queue.length;
     void this.pump();
   }
 
@@ -252,8 +332,11 @@ export class ImapConnection implements ConnectionControl {
     this.running = true;
     try {
       while (this.queue.length > 0 && !this.closed) {
+        // Replies the client has not taken yet hold the next command back.
+        if (!this.writer.hasRoom) await this.writer.room();
+        if (this.closed) break;
         const item = this.queue.shift()!;
-        if (this.queue.length < maximumQueued / 2) this.socket.resume();
+        this.feed();
         if (item.kind === 'error') {
           await this.writer.write(formatReply(item.error.tag ?? '*', errorToReply(item.error)));
           continue;
@@ -323,6 +406,8 @@ export class ImapConnection implements ConnectionControl {
 
   async startTls(): Promise<void> {
     this.upgradePending = true;
+    // The ClientHello must stay in the socket for the TLS layer (it takes what was buffered), not reach the reader.
+    this.input.pause();
   }
 
   /**
@@ -369,12 +454,14 @@ export class ImapConnection implements ConnectionControl {
     for (const spool of this.spools.values()) void spool.discard();
     this.spools = new Map();
     this.queue = [];
+    this.inbox = null;
     const plain = this.socket;
     plain.off('data', this.onData);
     plain.setTimeout(0);
     const secure = new tls.TLSSocket(plain, { isServer: true, secureContext: this.options.secureContext() });
     this.socket = secure;
     this.output = secure;
+    this.input = secure;
     this.secure = true;
     secure.on('data', this.onData);
     secure.on('error', () => secure.destroy());
@@ -385,6 +472,8 @@ export class ImapConnection implements ConnectionControl {
 
   async startCompression(): Promise<void> {
     this.compressionPending = true;
+    // Compressed bytes after the OK wait in the socket until the inflate stream is in place.
+    this.input.pause();
   }
 
   // RFC 4978 §3: both directions are raw DEFLATE from the byte after the tagged OK.
@@ -392,12 +481,17 @@ export class ImapConnection implements ConnectionControl {
     this.uncork();
     this.compressionPending = false;
     this.reader.reset();
+    this.inbox = null;
     const inflate = zlib.createInflateRaw();
     const deflate = zlib.createDeflateRaw();
     const socket = this.socket;
     socket.off('data', this.onData);
-    socket.on('data', (chunk: Buffer) => inflate.write(chunk));
+    // With its output paused (feed), zlib stops inflating after one chunk (chunkSize, 16 KiB)
+    // whatever the ratio, its input fills, and the pipe stops reading the socket.
+    socket.pipe(inflate);
     inflate.on('data', this.onData);
+    this.inflate = inflate;
+    this.input = inflate;
     inflate.on('error', () => socket.destroy());
     deflate.on('error', () => socket.destroy());
     deflate.pipe(socket);
@@ -410,6 +504,7 @@ export class ImapConnection implements ConnectionControl {
     const frame = new Promise<CommandFrame>((resolve, reject) => {
       this.lineWaiter = { resolve, reject, idle: false };
     });
+    this.feed();
     await this.writer.write(`+ ${text}\r\n`);
     return frame;
   }
@@ -418,6 +513,7 @@ export class ImapConnection implements ConnectionControl {
     const done = new Promise<CommandFrame>((resolve, reject) => {
       this.lineWaiter = { resolve, reject, idle: true };
     });
+    this.feed();
     await this.writer.write('+ idling\r\n');
     if (this.session.selected) await this.session.sync(true);
     await done;

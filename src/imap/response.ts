@@ -88,30 +88,60 @@ export function mailboxName(name: string, utf8: boolean): string | Buffer {
   return imapString(utf8 ? name : encodeModifiedUtf7(name), utf8);
 }
 
-/** Writes to the socket and waits for it to drain when its buffer is full, so a large FETCH is never held in memory. */
+/**
+ * Writes replies and holds the caller back while more than `maxUnsentBytes` of them are
+ * written but not yet taken by the output (the socket, or the compressor in front of it),
+ * so a large FETCH is never held in memory and a client that does not read its replies
+ * cannot make the server buffer them (DESIGN.md invariant 7). Bytes are counted per write
+ * and uncounted in the write's callback, which every Writable calls once it has passed the
+ * bytes on (or failed to): unlike 'drain', that also works below the stream's own highWaterMark.
+ */
 export class ResponseWriter {
+  private unsentBytes = 0;
+  private waiters: (() => void)[] = [];
+  private released = false;
+  /** The most ever unsent at once (the connection logs it when it closes). */
+  peakUnsentBytes = 0;
+
   constructor(
     private readonly output: () => Writable,
     /** Called after each write: COMPRESS=DEFLATE flushes here so every response leaves at once. */
     private readonly afterWrite: () => void = () => {},
+    private readonly maxUnsentBytes = 64 * 1024,
   ) {}
+
+  /** True while replies may be written (and commands run) without waiting for the client. */
+  get hasRoom(): boolean {
+    return this.released || this.unsentBytes <= this.maxUnsentBytes;
+  }
 
   /** Resolves when the bytes may be followed by more without growing the buffer without bound. */
   write(data: string | Buffer): Promise<void> {
     const socket = this.output();
-    if (socket.destroyed || socket.writableEnded) return Promise.resolve();
-    const room = socket.write(data);
+    if (this.released || socket.destroyed || socket.writableEnded) return Promise.resolve();
+    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    this.unsentBytes += size;
+    if (this.unsentBytes > this.peakUnsentBytes) this.peakUnsentBytes = this.unsentBytes;
+    socket.write(data, () => this.taken(size));
     this.afterWrite();
-    if (room) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        socket.off('drain', done);
-        socket.off('close', done);
-        resolve();
-      };
-      socket.on('drain', done);
-      socket.on('close', done);
-    });
+    return this.room();
+  }
+
+  /** Resolves once the unsent replies are back within the bound (at once if they are). */
+  room(): Promise<void> {
+    if (this.hasRoom) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** The connection is gone: nobody waits for room any more, and later writes go nowhere. */
+  release(): void {
+    this.released = true;
+    for (const waiter of this.waiters.splice(0)) waiter();
+  }
+
+  private taken(size: number): void {
+    this.unsentBytes -= size;
+    if (this.hasRoom) for (const waiter of this.waiters.splice(0)) waiter();
   }
 
   untagged(text: string | Buffer): Promise<void> {

@@ -26,6 +26,10 @@ export interface ImapLimits {
   maxConnectionsPerIp: number;
   /** Allow LOGIN/AUTHENTICATE without TLS from 127.0.0.0/8 and ::1 (tests, local tools). */
   allowPlaintextOnLoopback: boolean;
+  /** Pipelined commands read ahead of the one running; past this the connection stops reading (decompressed input included). */
+  maxQueuedCommands: number;
+  /** Reply bytes written but not yet taken by the socket or the compressor; past this no command runs and nothing is read. */
+  maxUnsentReplyBytes: number;
   /** Bytes of APPEND literals one connection may have spooled on disk at once (MULTIAPPEND and pipelined APPENDs add up). */
   connectionSpoolLimit: number;
   /** Bytes of APPEND literals all connections together may have spooled on disk at once. */
@@ -41,6 +45,8 @@ export const defaultImapLimits: ImapLimits = {
   maxConnections: 10_000,
   maxConnectionsPerIp: 50,
   allowPlaintextOnLoopback: false,
+  maxQueuedCommands: 32,
+  maxUnsentReplyBytes: 64 * 1024,
   connectionSpoolLimit: 256 * 1024 * 1024,
   spoolLimit: 1024 * 1024 * 1024,
 };

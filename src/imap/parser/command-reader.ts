@@ -168,6 +168,14 @@ export class CommandReader {
     return this.mode.kind === 'held' ? this.mode.offer : null;
   }
 
+  /**
+   * Bytes still to come of the literal being read (0 between literals). No command ends
+   * inside them, so a caller that meters how many commands it lets in may hand them over whole.
+   */
+  get literalRemaining(): number {
+    return this.mode.kind === 'literal' ? this.mode.remaining : 0;
+  }
+
   push(chunk: Buffer): ReaderEvent[] {
     this.events = [];
     this.consume(chunk);
