@@ -418,15 +418,20 @@ async function checkBlobs(
 /** --recover-to: each orphan's verified bytes become a new message in the lost-and-found. */
 async function recoverOrphans(context: StoreContext, recovery: OrphanRecovery, check: BlobCheck): Promise<void> {
   for (const { orphan, finding } of check.orphans) {
+    // Held as a write in flight: should the append fail (a quota, a full disk), the store's
+    // clean-up of a file nothing records must not take this one, the message's only copy.
+    context.holdBlob(orphan.hash);
     try {
-      const bytes = await context.blobs.read(orphan.hash);
-      const recovered = await recovery.recover(bytes, orphan.modifiedAt);
+      // open() verifies a large file before its first byte and every chunk as it streams.
+      const recovered = await recovery.recover(await context.blobs.open(orphan.hash), orphan.modifiedAt);
       finding.repair = 'repaired';
       finding.detail += `; recovered into ${recovery.target.login}/${recovered.mailbox} as UID ${recovered.uid}`;
       context.log.info('integrity.orphan_recovered', { blob: orphan.hash, login: recovery.target.login, mailbox: recovered.mailbox, uid: recovered.uid });
     } catch (error) {
       finding.repair = 'unrepaired';
       finding.detail += `; not recovered: ${(error as Error).message}`;
+    } finally {
+      context.releaseBlob(orphan.hash);
     }
   }
 }

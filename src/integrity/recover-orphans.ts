@@ -6,7 +6,7 @@
 // worst a duplicate of a message its sender retried; leaving a lost record's file
 // to chance would lose mail.
 import { InvalidInput, NotFound } from '../errors.js';
-import type { AccountStore, MailStore } from '../store/types.js';
+import type { AccountStore, MailStore, MessageSource } from '../store/types.js';
 
 export const defaultRecoveryMailbox = 'Recovered';
 
@@ -42,15 +42,15 @@ export class OrphanRecovery {
     this.account = await this.store.account(this.target.login);
   }
 
-  /** Files one message's verified bytes; the mailbox is made on first use. */
-  async recover(bytes: Buffer, internalDate: Date): Promise<Recovered> {
+  /** Files one message's verified bytes (streamed: a large one is never held whole); the mailbox is made on first use. */
+  async recover(source: MessageSource, internalDate: Date): Promise<Recovered> {
     const account = this.account ?? (await this.store.account(this.target.login));
     this.account = account;
     const mailbox = await account.getMailbox(this.target.mailbox).catch(async (error: unknown) => {
       if (!(error instanceof NotFound)) throw error;
       return account.createMailbox(this.target.mailbox);
     });
-    const result = await account.append(mailbox.name, bytes, { internalDate, flags: [] });
+    const result = await account.append(mailbox.name, source, { internalDate, flags: [] });
     return { uid: result.uid, mailbox: mailbox.name };
   }
 }

@@ -122,6 +122,31 @@ test('a blob row whose records vanished is not released by --repair, and GC neve
   }
 });
 
+test('a recovery the store refuses (over quota) leaves the orphan file in place, an error still', async () => {
+  const temporary = await createTemporaryStore({ quotaMessages: 1 });
+  try {
+    await temporary.account.append('INBOX', sampleMessage());
+    const bytes = sampleMessage({ subject: 'no room for me' });
+    const orphan = await temporary.store.context.blobs.write(bytes);
+    await temporary.store.context.blobs.syncDirectories([orphan.directoryToSync!]);
+    const report = await auditStore(temporary.store, { repair: true, recoverTo: 'alice@example.com/Lost and Found' });
+    const finding = report.findings.find((item) => item.kind === 'blob.orphan');
+    assert.equal(finding?.repair, 'unrepaired');
+    assert.match(finding.detail, /not recovered: .*messages/);
+    assert.equal(report.ok, false);
+    assert.ok(await temporary.store.context.blobs.verify(orphan.hash), 'the only copy is still there, intact');
+    // With room again, the same command files it.
+    await temporary.store.admin.setQuota('alice@example.com', { quotaMessages: null });
+    const again = await auditStore(temporary.store, { repair: true, recoverTo: 'alice@example.com/Lost and Found' });
+    assert.equal(again.ok, true, JSON.stringify(again.findings));
+    const mailbox = await temporary.account.getMailbox('Lost and Found');
+    const [record] = await temporary.account.fetch(mailbox.id, { uids: [[1, Infinity]] });
+    assert.deepEqual(await temporary.account.readMessage(mailbox.id, record!.uid), bytes);
+  } finally {
+    await temporary.dispose();
+  }
+});
+
 test('released blobs are collected and never called orphans; a young file is looked at again after the grace', async () => {
   const temporary = await createTemporaryStore({ retentionDays: 0 });
   try {
