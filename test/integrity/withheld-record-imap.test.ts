@@ -20,7 +20,7 @@ test('FETCH, UID FETCH, STORE, COPY and MOVE of a withheld record answer NO [UNA
   const server = await startTestServer();
   cleanups.push(() => server.stop());
   const appended = [];
-  for (let index = 0; index < 3; index++) appended.push(await server.account.append('INBOX', sampleMessage(), { flags: ['\\Seen'] }));
+  for (let index = 0; index < 3; index++) appended.push(await server.account.append('INBOX', sampleMessage(), { flags: index === 2 ? [] : ['\\Seen'] }));
   await server.store.context.commit.idle();
   const withheld = appended[1]!.uid;
   const database = new Database(path.join(server.dataDir, databaseFileName));
@@ -30,7 +30,9 @@ test('FETCH, UID FETCH, STORE, COPY and MOVE of a withheld record answer NO [UNA
   const client = await RawClient.connect(server);
   cleanups.push(async () => client.close());
   await client.login();
-  assert.match(await client.command('S1', 'SELECT INBOX'), /\* 3 EXISTS/);
+  const selected = await client.command('S1', 'SELECT INBOX');
+  assert.match(selected, /\* 3 EXISTS/);
+  assert.match(selected, /\* OK \[UNSEEN 3\]/, 'the first unseen message numbered in the view that counts the withheld one');
 
   let reply = await client.command('F1', `UID FETCH ${withheld} (FLAGS)`);
   assert.match(reply, /^F1 NO \[UNAVAILABLE\]/, reply);

@@ -46,8 +46,9 @@ async function open(session: Session, mailbox: string, readOnly: boolean, condst
   if (!session.rev2) {
     // RFC 3501 §6.3.1: RECENT is required there (RFC 9051 dropped it).
     await writer.untagged(`${session.selected.recent.size} RECENT`);
-    const firstUnseen = records.findIndex((record) => !record.flags.includes('\\Seen'));
-    if (firstUnseen >= 0) await writer.untagged(`OK [UNSEEN ${firstUnseen + 1}] first unseen message`);
+    // A sequence number in the view, which counts withheld records too.
+    const firstUnseen = records.find((record) => !record.flags.includes('\\Seen'));
+    if (firstUnseen) await writer.untagged(`OK [UNSEEN ${session.sequenceOf(firstUnseen.uid)}] first unseen message`);
   }
   await writer.untagged(`OK [UIDVALIDITY ${info.uidValidity}] UIDs valid`);
   await writer.untagged(`OK [UIDNEXT ${info.uidNext}] predicted next UID`);
