@@ -59,6 +59,7 @@ process.stdout.write(
     'ENOSPC/EIO: "detected" = the append was refused with that error; "repaired" = nothing recorded, no partial file, the next append worked.\n' +
     'EIO at database log fsync: "detected" = that append and a later one (the disk answering again) were refused; "repaired" = after a restart every acknowledged message is byte-identical, audit is clean, the next append worked.\n' +
     'corrupted database page: "repaired" = `restore --in-place` from the backup gave a store equal to it, blobs kept in place, every message byte-identical.\n' +
+    'bit flip in a stored structure / size: "detected" = the read that met it logged integrity.structure_mismatch, or audit reported it; "repaired" = by that read or by `audit --repair`, from the blob alone: every derived row as before the flip, audit clean, store equal to its backup; besides BODY[], every message\'s ENVELOPE, BODYSTRUCTURE, BODY[1], BODY[HEADER] and RFC822.SIZE over IMAP are compared byte for byte with the intact store\'s.\n' +
     'random page damage: "detected" = the real `postkeep audit` completed without a stack trace and exited 1 naming an error (or exited 0 when the bytes hit changed nothing a query sees); "repaired" as for a corrupted page.\n',
 );
 for (const row of rows) for (const note of row.notes) process.stdout.write(`note (${row.fault}): ${note}\n`);

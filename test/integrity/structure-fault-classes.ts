@@ -113,10 +113,12 @@ function derivedValueFault(name: string, inject: Injection, helpers: StructureFa
 
       let bad = 0;
       let imapBodies = 0;
+      let structureAnswers = 0;
       let detected: boolean;
       const readAll = async () => {
         const answers = countWrongAnswers(intact, await readStructuresThroughImap(trial.store, trial.log, trial.messages));
         if (answers.bad > 0) notes.push(`${answers.bad} IMAP structure answer(s) differ from the intact store's`);
+        structureAnswers += answers.served;
         const others = await helpers.countBadReads(trial);
         bad += answers.bad + others.bad;
         imapBodies += others.imapBodies;
@@ -142,7 +144,10 @@ function derivedValueFault(name: string, inject: Injection, helpers: StructureFa
       if (!restored) notes.push('the derived rows differ from the intact store’s after repair');
       const clean = (await auditStore(trial.store)).ok;
       if (!clean) notes.push('audit is not clean after repair');
-      const repaired = restored && clean && (await helpers.intactAgain(trial, notes));
+      // The IMAP structure path really ran: every message answered (none withheld, the blobs are intact).
+      const answered = structureAnswers === trial.messages.length;
+      if (!answered) notes.push(`IMAP answered ${structureAnswers} of ${trial.messages.length} structure FETCHes`);
+      const repaired = restored && clean && answered && (await helpers.intactAgain(trial, notes));
       return { detected, repaired, badBytesServed: bad, imapBodies, notes };
     },
   };
