@@ -122,6 +122,23 @@ test('a blob row whose records vanished is not released by --repair, and GC neve
   }
 });
 
+test('GC never deletes a blob a record still refers to, even with its refcount damaged to 0', async () => {
+  const temporary = await createTemporaryStore();
+  try {
+    const bytes = sampleMessage();
+    const appended = await temporary.account.append('INBOX', bytes);
+    await temporary.store.context.commit.idle();
+    const database = new Database(path.join(temporary.dataDir, 'postkeep.db'));
+    database.prepare('UPDATE blobs SET refcount = 0 WHERE hash = ?').run(appended.blobHash);
+    database.close();
+    const report = await temporary.store.admin.collectGarbage(new Date(Date.now() + 365 * 86_400_000));
+    assert.equal(report.blobsRemoved, 0);
+    assert.deepEqual(await temporary.account.readMessage(appended.mailboxId, appended.uid), bytes);
+  } finally {
+    await temporary.dispose();
+  }
+});
+
 test('a recovery the store refuses (over quota) leaves the orphan file in place, an error still', async () => {
   const temporary = await createTemporaryStore({ quotaMessages: 1 });
   try {
