@@ -2,7 +2,8 @@
 // page, an edit behind the store's back): it keeps its place in the mailbox, and
 // every command that names it says NO [UNAVAILABLE], as for a message whose blob
 // failed verification — FETCH and UID FETCH (never OK with nothing in it), STORE
-// (the others are updated), COPY and MOVE (refused whole, RFC 9051 §6.4.7).
+// (the others are updated), COPY and MOVE (refused whole, RFC 9051 §6.4.7); SEARCH
+// warns with an untagged NO [UNAVAILABLE].
 import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
@@ -42,6 +43,12 @@ test('FETCH, UID FETCH, STORE, COPY and MOVE of a withheld record answer NO [UNA
   reply = await client.command('F3', 'FETCH 1:* (UID FLAGS)');
   assert.equal((reply.match(/^\* \d+ FETCH/gm) ?? []).length, 2, reply);
   assert.match(reply, /F3 NO \[UNAVAILABLE\] 1 message\(s\) unavailable/);
+
+  // SEARCH cannot look at it: it matches nothing, and an untagged NO (a warning, RFC 9051 §7.1.2) says so.
+  reply = await client.command('R1', 'UID SEARCH ALL');
+  assert.match(reply, /^\* NO \[UNAVAILABLE\] 1 message\(s\) could not be searched/m, reply);
+  assert.match(reply, new RegExp(`^\\* SEARCH ${appended[0]!.uid} ${appended[2]!.uid}\r$`, 'm'), reply);
+  assert.match(reply, /^R1 OK/m);
 
   reply = await client.command('T1', 'STORE 1:3 +FLAGS (\\Answered)');
   assert.equal((reply.match(/^\* \d+ FETCH/gm) ?? []).length, 2, reply);

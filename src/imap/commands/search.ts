@@ -203,9 +203,12 @@ export async function searchRecords(session: Session, query: SearchQuery, option
   if (hasModseqKey(root)) await session.enableCondstore();
   const found: MessageRecord[] = [];
   const uids = view.uids.slice();
+  // Messages that could not be looked at (a record that failed its checksum, bytes that
+  // failed verification) match nothing, and the client is told so, not left to guess.
+  let unsearchable = 0;
   for (let start = 0; start < uids.length; start += 500) {
     const batch = uids.slice(start, start + 500);
-    const records = await session.mail.fetch(view.id, { uids: [[batch[0]!, batch.at(-1)!]], withStructure });
+    const records = await session.mail.fetch(view.id, { uids: [[batch[0]!, batch.at(-1)!]], withStructure, onWithheld: () => unsearchable++ });
     for (const record of records) {
       const sequence = session.sequenceOf(record.uid);
       if (sequence === 0) continue;
@@ -215,12 +218,15 @@ export async function searchRecords(session: Session, query: SearchQuery, option
           bytes = await session.mail.readMessage(view.id, record.uid);
         } catch (error) {
           if (!(error instanceof IntegrityError)) throw error;
+          unsearchable++;
           continue; // an unreadable message matches no text key
         }
       }
       if (matches(root, { record, sequence, bytes })) found.push(record);
     }
   }
+  // RFC 9051 §7.1.2: an untagged NO is a warning; the command still completes.
+  if (unsearchable > 0) await session.writer.untagged(`NO [UNAVAILABLE] ${unsearchable} message(s) could not be searched: the stored record or copy failed verification`);
   return found;
 }
 
