@@ -55,7 +55,7 @@ const line = (cells: string[]) => `| ${cells.map((cell, column) => (column === 0
 process.stdout.write(`${line(header)}\n|${widths.map((width, column) => (column === 0 ? '-'.repeat(width + 2) : `${'-'.repeat(width + 1)}:`)).join('|')}|\n`);
 for (const cells of table) process.stdout.write(`${line(cells)}\n`);
 process.stdout.write(
-  '\nSIGKILL: "detected" and "repaired" count trials where every acknowledged append survived byte-identical and audit found no error (nothing to repair).\n' +
+  '\nSIGKILL: "detected" and "repaired" count trials where every acknowledged append survived byte-identical and audit found no error (nothing to repair) but the files of appends the kill cut short before their commit (blob.orphan: never acknowledged, so not lost).\n' +
     'ENOSPC/EIO: "detected" = the append was refused with that error; "repaired" = nothing recorded, no partial file, the next append worked.\n' +
     'EIO at database log fsync: "detected" = that append and a later one (the disk answering again) were refused; "repaired" = after a restart every acknowledged message is byte-identical, audit is clean, the next append worked.\n' +
     'corrupted database page: "repaired" = `restore --in-place` from the backup gave a store equal to it, blobs kept in place, every message byte-identical.\n' +
