@@ -43,11 +43,13 @@ class FloodClient {
   private lineHandler: (line: string) => void = () => {};
   private deflate: zlib.DeflateRaw | null = null;
   private inflate: zlib.InflateRaw | null = null;
+  private onClose: () => void = () => {};
   /** True while the flood waits for the server to take more bytes. */
   blocked = false;
 
   private constructor(readonly socket: tls.TLSSocket) {
     socket.on('error', () => {});
+    socket.on('close', () => this.onClose());
     socket.on('data', (chunk: Buffer) => (this.inflate ? this.inflate.write(chunk) : this.lines(chunk)));
   }
 
@@ -76,7 +78,7 @@ class FloodClient {
       this.lineHandler = (line) => {
         if (done(line)) resolve();
       };
-      this.socket.once('close', () => reject(new Error('connection closed')));
+      this.onClose = () => reject(new Error('connection closed'));
     });
   }
 
