@@ -328,6 +328,8 @@ test('audit --repair rewrites a blob row whose size flipped before the record si
   await fixture.withStore(async (store) => {
     const found = await auditStore(store);
     assert.ok(found.findings.some((finding) => finding.kind === 'blob.structure_checksum' && finding.where === hash));
+    const scoped = await auditStore(store, { account: 'alice@example.com' });
+    assert.ok(scoped.findings.some((finding) => finding.kind === 'blob.structure_checksum' && finding.where === hash), 'an audit of the account checks the blobs its records use');
     const repaired = await auditStore(store, { repair: true });
     assert.ok(repaired.ok, JSON.stringify(repaired.findings));
     const sizes = store.context.db.prepare('SELECT messages.size AS record, blobs.size AS blob FROM messages JOIN blobs ON blobs.hash = messages.blob_hash WHERE hash = ?').get(hash);
