@@ -11,6 +11,7 @@ import { parseAddressList } from '../mime/address.js';
 import type { MailStore } from '../store/types.js';
 import { headerSectionEnd } from './header-section.js';
 import { domainOf } from './recipient-policy.js';
+import { replyText } from './reply-text.js';
 import { SmtpReply } from './smtp-reply.js';
 
 export interface SenderProof {
@@ -65,6 +66,6 @@ export async function checkLocalDomainClaims(store: MailStore, sender: string, h
   for (const claim of claims) {
     if (!local.has(claim.domain)) continue;
     if (proof !== null && (proof.spfPassDomain === claim.domain || proof.dkimPassDomains.includes(claim.domain))) continue;
-    throw new SmtpReply(550, '5.7.1', `${claim.where} is in ${claim.domain}, a domain of this server, but SPF did not pass for it: its users send through submission`);
+    throw new SmtpReply(550, '5.7.1', `${claim.where} is in ${replyText(claim.domain, 255)}, a domain of this server, but SPF did not pass for it: its users send through submission`);
   }
 }

@@ -9,9 +9,11 @@
 import addressparser from 'nodemailer/lib/addressparser';
 import { parseMailboxListStrictly, type StrictMailbox } from '../mime/mailbox-list.js';
 import { headerSectionEnd } from './header-section.js';
+import { replyText } from './reply-text.js';
 import { SmtpReply } from './smtp-reply.js';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a byte order mark stays in the text (and is refused there) instead of vanishing unseen.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 interface RawField {
   name: string;
@@ -20,7 +22,7 @@ interface RawField {
 }
 
 function refuse(text: string): never {
-  throw new SmtpReply(553, '5.7.1', text);
+  throw new SmtpReply(553, '5.7.1', replyText(text));
 }
 
 /**

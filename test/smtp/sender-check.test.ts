@@ -68,6 +68,8 @@ const hostile = [
   'From: alice@example.com,, alice@example.com',
   'From: Alice\\ <alice@example.com>',
   'From: Al\u202eice <alice@example.com>',
+  'From:\ufeffalice@example.com',
+  'From: \ufeffAlice <alice@example.com>',
   'From: Alice <alice@example.com>\r\nFrom: Bob <bob@example.com>',
   'From: Alice <alice@example.com>\r\nSender: bob@example.com',
   'From: Alice <alice@example.com>\r\nSender: alice@example.com, bob@example.com',
@@ -110,6 +112,15 @@ test('clean From:/Sender: headers with the user\'s own addresses are accepted, e
   }
   const many = await check(clean[clean.length - 1] + '\r\n\r\n');
   assert.ok('accepted' in many && many.accepted.length === 1500);
+});
+
+test('a refusal quotes the input as one short ASCII line (RFC 5321 §4.5.3.1.5: 512 octets)', async () => {
+  for (const header of [`From: ${'b'.repeat(5000)}@example.com`, `From: j\u00f6hn${'x'.repeat(3000)}@example.com`, 'From: Alice <\u00e9@example.com>', `From: ${'a'.repeat(3000)}\u00a0<alice@example.com>`]) {
+    const result = await check(header + '\r\n\r\n');
+    assert.ok('code' in result);
+    assert.ok(result.text.length <= 500, `${result.text.length} characters`);
+    assert.match(result.text, /^[\x20-\x7e]+$/);
+  }
 });
 
 test('a header section with no end inside the inspected bytes is refused, one that is the whole message is read', async () => {
