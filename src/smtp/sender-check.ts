@@ -4,8 +4,10 @@
 // is only as good as its agreement with the programs that later read the
 // header, so the header must also parse cleanly: one strict grammar
 // (src/mime/mailbox-list.ts) and nodemailer's addressparser, which mail
-// software built on Node.js uses, must find exactly the same addresses;
+// software built on Node.js uses (on the field as it is, and with its
+// encoded-words decoded first), must find exactly the same addresses;
 // anything they could read differently is refused rather than guessed at.
+import libmime from 'libmime';
 import addressparser from 'nodemailer/lib/addressparser';
 import { parseMailboxListStrictly, type StrictMailbox } from '../mime/mailbox-list.js';
 import { headerSectionEnd } from './header-section.js';
@@ -83,9 +85,20 @@ function readMailboxes(name: string, value: Buffer): StrictMailbox[] {
   const parsed = parseMailboxListStrictly(text);
   if (!parsed.ok) refuse(`The ${name}: field does not parse cleanly (RFC 5322 §3.4): ${parsed.reason}`);
   const ours = parsed.mailboxes.map((mailbox) => mailbox.address);
-  const theirs = addressparser(text.replace(/\r?\n(?=[ \t])/g, ''), { flatten: true }).map((entry) => entry.address);
-  if (ours.length !== theirs.length || ours.some((address, index) => address !== theirs[index])) {
-    refuse(`The ${name}: field reads differently to other mail software`);
+  const unfolded = text.replace(/\r?\n(?=[ \t])/g, '');
+  // Software that decodes RFC 2047 encoded-words before it parses the list reads
+  // "=?utf-8?q?Bob_=3Cbob=40example.com=3E?= <alice@…>" as bob's: that reading must agree too.
+  let decoded: string;
+  try {
+    decoded = libmime.decodeWords(unfolded);
+  } catch {
+    refuse(`The ${name}: field has an encoded-word that cannot be decoded`);
+  }
+  for (const reading of [unfolded, decoded]) {
+    const theirs = addressparser(reading, { flatten: true }).map((entry) => entry.address);
+    if (ours.length !== theirs.length || ours.some((address, index) => address !== theirs[index])) {
+      refuse(`The ${name}: field reads differently to other mail software`);
+    }
   }
   return parsed.mailboxes;
 }

@@ -69,6 +69,8 @@ const hostile = [
   'From: Alice\\ <alice@example.com>',
   'From: Al\u202eice <alice@example.com>',
   'From:\ufeffalice@example.com',
+  'From: =?utf-8?q?Bob_=3Cbob=40example.com=3E?= <alice@example.com>',
+  'From: =?utf-8?b?Qm9iIDxib2JAZXhhbXBsZS5jb20+?= <alice@example.com>',
   'From: \ufeffAlice <alice@example.com>',
   'From: Alice <alice@example.com>\r\nFrom: Bob <bob@example.com>',
   'From: Alice <alice@example.com>\r\nSender: bob@example.com',
