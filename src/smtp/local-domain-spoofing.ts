@@ -4,8 +4,10 @@
 // Our own users send through submission, authenticated, so mail "from" a local
 // domain arriving at the MX without such proof is a spoof aimed at local users.
 // The From: addresses are read as broadly as any reader might read them (the
-// lenient IMAP parser, nodemailer's addressparser, lines split at a bare CR too),
+// lenient IMAP parser, nodemailer's addressparser before and after decoding
+// encoded-words, lines split at a bare CR too),
 // so that no reading of the header shows a local address that was not checked.
+import libmime from 'libmime';
 import addressparser from 'nodemailer/lib/addressparser';
 import { parseAddressList } from '../mime/address.js';
 import type { MailStore } from '../store/types.js';
@@ -48,7 +50,16 @@ export function claimedDomains(values: string[]): Set<string> {
   const domains = new Set<string>();
   for (const value of values) {
     for (const entry of parseAddressList(value)) if (entry.host) domains.add(normalisedDomain(entry.host));
-    for (const entry of addressparser(value, { flatten: true })) if (entry.address) domains.add(normalisedDomain(domainOf(entry.address)));
+    // As it is, and as software that decodes RFC 2047 encoded-words before parsing reads it.
+    let decoded = value;
+    try {
+      decoded = libmime.decodeWords(value);
+    } catch {
+      // undecodable: the raw reading stands
+    }
+    for (const reading of [value, decoded]) {
+      for (const entry of addressparser(reading, { flatten: true })) if (entry.address) domains.add(normalisedDomain(domainOf(entry.address)));
+    }
   }
   domains.delete('');
   return domains;

@@ -63,6 +63,7 @@ test('a local domain in MAIL FROM or any reading of From: without SPF for it: 55
     ['carol@example.org', 'carol@example.org, ceo@example.com'],
     ['carol@example.org', 'Bob [<bob@example.com>] <carol@example.org>'],
     ['carol@example.org', 'carol@example.org\r\nX-Note: a\rFrom: ceo@example.com'],
+    ['carol@example.org', '=?utf-8?q?CEO_=3Cceo=40example.com=3E?= <carol@example.org>'],
     ['', 'Mail Delivery System <mailer-daemon@example.com>'],
   ];
   for (const [sender, from] of refused) {
