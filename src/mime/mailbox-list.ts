@@ -32,8 +32,9 @@ const ASCII_ATEXT = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]$/;
 // format characters (bidi overrides, zero-width joiners, BOM), separators other
 // than the ASCII space, and U+FFFD (what an undecodable byte became).
 const REFUSED_NON_ASCII = /[\p{Cc}\p{Cf}\p{Z}\p{Co}\p{Cs}\uFFFD]/u;
-// A host name: LDH labels (RFC 1035 §2.3.1, RFC 5321 §4.1.2 Domain), at least two.
-const HOST_NAME = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))+$/;
+// A host name: LDH labels (RFC 1035 §2.3.1, RFC 5321 §4.1.2 Domain); one label
+// is allowed, since a test or home setup may serve a domain such as "localhost".
+const HOST_NAME = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$/;
 // RFC 5322 §3.2.3 dot-atom-text, US-ASCII only (the address must match an account's).
 const DOT_ATOM_TEXT = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*$/;
 

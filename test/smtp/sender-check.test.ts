@@ -12,7 +12,7 @@ import { SmtpReply } from '../../src/smtp/smtp-reply.js';
 import { run } from './smtp-harness.js';
 
 /** What alice may send as: her address and the alias the SMTP harness gives her. */
-const own = new Set(['alice@example.com', 'postmaster@example.com']);
+const own = new Set(['alice@example.com', 'postmaster@example.com', 'alice@localhost']);
 const mayUse = async (address: string) => own.has(address.toLowerCase());
 
 async function check(header: string | Buffer): Promise<{ accepted: string[] } | { code: number; text: string }> {
@@ -92,6 +92,7 @@ const clean = [
   'From: =?utf-8?q?Al=C3=AFce?= <alice@example.com>',
   'From: Alïce 😀 <alice@example.com>',
   'From: Alice <alice@example.com>, Postmaster <postmaster@example.com>',
+  'From: Alice <alice@localhost>',
   'From: Alice\r\n <alice@example.com>',
   'From: Postmaster <postmaster@example.com>\r\nSender: Alice <alice@example.com>',
   `From: ${Array.from({ length: 1500 }, () => 'alice@example.com').join(',\r\n ')}`,
@@ -142,7 +143,7 @@ const piece = fc.constantFrom(
 );
 // Plausible lists (the user's addresses, bob's, display names, comments, folds),
 // then the same with hostile pieces spliced in, then pieces at random.
-const address = fc.constantFrom('alice@example.com', 'postmaster@example.com', 'ALICE@EXAMPLE.COM', 'Alice@Example.com', 'bob@example.com');
+const address = fc.constantFrom('alice@example.com', 'postmaster@example.com', 'ALICE@EXAMPLE.COM', 'Alice@Example.com', 'bob@example.com', 'alice@localhost', 'bob@localhost');
 const displayName = fc.constantFrom('Alice', '"Bob, Jr."', 'Alice B. Smith', '"bob@example.com"', '=?utf-8?q?Bob?=', 'Al  ice', '"a\\"b"', 'Jöhn', '(c) Alice', 'Alice (work)', '""', "O'Neil");
 const comment = fc.constantFrom('x', 'bob@example.com', 'a (b) c', '<bob@example.com>', '\\)');
 const mailbox = fc.oneof(
