@@ -60,6 +60,10 @@ export const configSchema = z
         submissions: listener(2465, 0),
         /** Largest message accepted, in bytes (announced with SIZE, RFC 1870). */
         maxMessageSize: z.number().int().positive().default(50 * 1024 * 1024),
+        /** Bytes of DATA held at once over all SMTP connections (memory and data/tmp/smtp); past it 452 4.3.1. Keep it above maxMessageSize. */
+        spoolLimit: z.number().int().min(64 * 1024).default(1024 * 1024 * 1024),
+        /** The account (login or address) that receives postmaster@ of local domains without their own; unset: the first admin account. */
+        postmasterAccount: z.string().min(1).optional(),
         /** Recipients per message; more are answered 452 4.5.3. */
         maxRecipients: z.number().int().positive().max(10_000).default(100),
         /** A message with more Received headers than this is a loop and is refused (554 5.4.6). */
