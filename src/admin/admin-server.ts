@@ -6,6 +6,7 @@ import * as https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
+import { ConnectionGate } from '../server/connection-gate.js';
 import type { TlsCredentials } from '../server/tls-credentials.js';
 import type { SqliteMailStore } from '../store/sqlite/sqlite-store.js';
 import { accountRoutes } from './account-routes.js';
@@ -33,7 +34,14 @@ export interface AdminServerOptions {
   anchorFile: string;
   sessionMinutes?: number;
   maxBodyBytes?: number;
+  /** Open connections, counted at accept (before TLS); default 100. */
   maxConnections?: number;
+  /** Open connections from one address (IPv6: one /64); default 20. */
+  maxConnectionsPerIp?: number;
+  /** Seconds a client has to finish the TLS handshake; default 10. */
+  handshakeTimeoutSeconds?: number;
+  /** How long stop() lets requests in progress finish before closing their connections; default 5. */
+  shutdownGraceSeconds?: number;
 }
 
 export interface AdminServer {
@@ -53,10 +61,14 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       headersTimeout: 10_000,
       keepAliveTimeout: 5_000,
       maxHeaderSize: 16 * 1024,
+      handshakeTimeout: (options.handshakeTimeoutSeconds ?? 10) * 1000,
     },
     (request, response) => void handle(context, request, response, maxBodyBytes),
   );
-  server.maxConnections = options.maxConnections ?? 100;
+  // Counted at accept: Node's own maxConnections would drop sockets silently, and
+  // closeAllConnections() in stop() does not see a socket still in its handshake.
+  const gate = new ConnectionGate({ protocol: 'admin_api', log: options.log, maxConnections: options.maxConnections ?? 100, maxConnectionsPerAddress: options.maxConnectionsPerIp ?? 20 });
+  gate.guard(server, { refusal: null });
   const unfollow = options.credentials.follow(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -74,10 +86,11 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     port: address.port,
     async stop() {
       unfollow();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Idle keep-alive connections go now; a request in progress gets the grace period.
+      server.closeIdleConnections();
+      await gate.drain((options.shutdownGraceSeconds ?? 5) * 1000);
+      await closed;
     },
   };
 }

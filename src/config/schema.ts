@@ -76,6 +76,10 @@ export const configSchema = z
         maxMessagesPerIpPerMinute: z.number().int().positive().default(600),
         /** Seconds of client silence before the connection is closed. */
         idleTimeoutSeconds: z.number().int().positive().max(3600).default(300),
+        /** Seconds an implicit-TLS connection (submissions) has to finish its handshake. */
+        handshakeTimeoutSeconds: z.number().int().positive().max(300).default(10),
+        /** Seconds a submission connection may stay without authenticating, however active; then 421. */
+        preAuthenticationTimeoutSeconds: z.number().int().positive().max(3600).default(60),
         /** Look up the client's host name (PTR) before the greeting; the lookup can delay the banner up to 1.5 s. */
         reverseLookup: z.boolean().default(false),
         /** Verify SPF, DKIM, DMARC and ARC on the MX and write an Authentication-Results header. */
@@ -125,6 +129,10 @@ export const configSchema = z
         autologoutSeconds: z.number().int().min(60).default(30 * 60),
         maxConnections: z.number().int().positive().default(10_000),
         maxConnectionsPerIp: z.number().int().positive().default(50),
+        /** Seconds an implicit-TLS connection has to finish its handshake. */
+        handshakeTimeoutSeconds: z.number().int().positive().max(300).default(10),
+        /** Seconds a connection may stay without logging in, however active; then BYE. */
+        preLoginTimeoutSeconds: z.number().int().positive().max(3600).default(60),
         /** Allow LOGIN and AUTHENTICATE without TLS from loopback addresses only. */
         allowPlaintextOnLoopback: z.boolean().default(false),
         /** Pipelined commands read ahead per connection (after COMPRESS too); past this the socket is not read. */
@@ -177,6 +185,21 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).default(8443),
         /** Lifetime of a session from POST /session (password + TOTP). */
         sessionMinutes: z.number().positive().max(24 * 60).default(15),
+        /** Open connections to the admin API, and from one address (IPv6: one /64). */
+        maxConnections: z.number().int().positive().default(100),
+        maxConnectionsPerIp: z.number().int().positive().default(20),
+        /** Seconds a connection has to finish its TLS handshake. */
+        handshakeTimeoutSeconds: z.number().int().positive().max(300).default(10),
+      })
+      .strict()
+      .prefault({}),
+    /** Stopping (SIGTERM, SIGINT): bounded whatever the peers do. */
+    shutdown: z
+      .object({
+        /** Seconds open sessions get to finish (IMAP BYE, SMTP 421) before what remains is destroyed. */
+        graceSeconds: z.number().min(0).max(300).default(5),
+        /** `postkeep start` exits non-zero if stopping has not finished after this many seconds. */
+        timeoutSeconds: z.number().positive().max(600).default(30),
       })
       .strict()
       .prefault({}),

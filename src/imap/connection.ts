@@ -117,10 +117,10 @@ export class ImapConnection implements ConnectionControl {
     });
   }
 
-  /** Ends the connection from the server side (server stop): BYE and close. */
-  shutdown(): void {
+  /** Ends the connection from the server side (server stop, login timeout): BYE and close. */
+  shutdown(reason = 'Server shutting down'): void {
     if (this.closed) return;
-    this.output.end('* BYE Server shutting down\r\n');
+    this.output.end(`* BYE ${reason}\r\n`);
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 

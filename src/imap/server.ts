@@ -6,6 +6,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { Logger } from '../log.js';
 import type { MailStore } from '../store/types.js';
+import { ConnectionGate } from '../server/connection-gate.js';
 import { TlsCredentials } from '../server/tls-credentials.js';
 import { ImapConnection } from './connection.js';
 import { removeLeftoverSpoolFiles } from './literal-spool.js';
@@ -22,8 +23,13 @@ export interface ImapLimits {
   commandLimit: number;
   /** RFC 9051 §5.4: at least 30 minutes. */
   autologoutSeconds: number;
+  /** Over both ports, counted at accept (before TLS); per IP means per IPv6 /64. */
   maxConnections: number;
   maxConnectionsPerIp: number;
+  /** The implicit-TLS port's handshake deadline. */
+  handshakeTimeoutSeconds: number;
+  /** A session not logged in by then gets BYE, however active it is (the autologout is for logged-in ones). */
+  preLoginTimeoutSeconds: number;
   /** Allow LOGIN/AUTHENTICATE without TLS from 127.0.0.0/8 and ::1 (tests, local tools). */
   allowPlaintextOnLoopback: boolean;
   /** Pipelined commands read ahead of the one running; past this the connection stops reading (decompressed input included). */
@@ -44,6 +50,8 @@ export const defaultImapLimits: ImapLimits = {
   autologoutSeconds: 30 * 60,
   maxConnections: 10_000,
   maxConnectionsPerIp: 50,
+  handshakeTimeoutSeconds: 10,
+  preLoginTimeoutSeconds: 60,
   allowPlaintextOnLoopback: false,
   maxQueuedCommands: 32,
   maxUnsentReplyBytes: 64 * 1024,
@@ -64,6 +72,8 @@ export interface ImapServerOptions {
   limits?: Partial<ImapLimits>;
   /** Where large APPEND literals are spooled (default: the OS temporary folder). */
   spoolDirectory?: string;
+  /** How long stop() lets sessions finish after their BYE before destroying them (default 5 s). */
+  shutdownGraceSeconds?: number;
 }
 
 export interface ImapServer {
@@ -86,26 +96,24 @@ export async function startImapServer(options: ImapServerOptions): Promise<ImapS
   // STARTTLS takes the context in service at the moment of the upgrade.
   const secureContext = () => credentials.secureContext();
   const connections = new Set<ImapConnection>();
-  const perIp = new Map<string, number>();
   const log = options.log;
+  // Both ports share one count, taken at accept: a client that never finishes the
+  // handshake on the TLS port holds a slot (until handshakeTimeoutSeconds) like any other.
+  const gate = new ConnectionGate({ protocol: 'imap', log, maxConnections: limits.maxConnections, maxConnectionsPerAddress: limits.maxConnectionsPerIp });
 
   const accept = (socket: net.Socket, secure: boolean) => {
-    const address = socket.remoteAddress ?? '';
-    const count = perIp.get(address) ?? 0;
-    if (connections.size >= limits.maxConnections || count >= limits.maxConnectionsPerIp) {
-      log.warn('imap.connection_refused', { remoteAddress: address, reason: count >= limits.maxConnectionsPerIp ? 'per_ip_limit' : 'connection_limit' });
-      socket.on('error', () => {});
-      socket.end('* BYE Too many connections\r\n');
-      return;
-    }
-    perIp.set(address, count + 1);
     const connection = new ImapConnection(socket, { store: options.store, log, limits, secureContext, secure, spoolBudget, ...(options.spoolDirectory ? { spoolDirectory: options.spoolDirectory } : {}) });
     connections.add(connection);
+    // RFC 9051 §5.4's autologout is for authenticated sessions; before login a client
+    // gets a fixed time, so that trickling NOOPs cannot hold a connection for ever.
+    const preLogin = setTimeout(() => {
+      if (connection.session.state !== 'not-authenticated') return;
+      log.info('imap.prelogin_timeout', { remoteAddress: socket.remoteAddress ?? '' });
+      connection.shutdown('Login timeout');
+    }, limits.preLoginTimeoutSeconds * 1000);
     socket.once('close', () => {
+      clearTimeout(preLogin);
       connections.delete(connection);
-      const remaining = (perIp.get(address) ?? 1) - 1;
-      if (remaining <= 0) perIp.delete(address);
-      else perIp.set(address, remaining);
     });
     connection.start();
   };
@@ -126,12 +134,14 @@ export async function startImapServer(options: ImapServerOptions): Promise<ImapS
   try {
     if (options.port !== null) {
       const plain = net.createServer((socket) => accept(socket, false));
+      gate.guard(plain, { refusal: '* BYE Too many connections\r\n' });
       servers.push(plain);
       port = await listen(plain, options.port);
     }
     if (options.tlsPort !== null) {
-      const secure = tls.createServer(credentials.contextOptions(), (socket) => accept(socket, true));
+      const secure = tls.createServer({ ...credentials.contextOptions(), handshakeTimeout: limits.handshakeTimeoutSeconds * 1000 }, (socket) => accept(socket, true));
       secure.on('tlsClientError', () => {});
+      gate.guard(secure, { refusal: null });
       unfollow = credentials.follow(secure);
       servers.push(secure);
       tlsPort = await listen(secure, options.tlsPort);
@@ -149,7 +159,9 @@ export async function startImapServer(options: ImapServerOptions): Promise<ImapS
     async stop() {
       unfollow();
       const closing = servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
-      for (const connection of connections) connection.shutdown();
+      for (const connection of connections) connection.shutdown('Server shutting down');
+      // Sessions that do not go after their BYE, and handshakes never finished, are destroyed.
+      await gate.drain((options.shutdownGraceSeconds ?? 5) * 1000);
       await Promise.all(closing);
     },
   };

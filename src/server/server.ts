@@ -55,7 +55,7 @@ export async function startServer(config: Config, log: Logger, options: { smtp?:
   });
   const { enabled: imapEnabled, host: imapHost, port: imapPort, tlsPort: imapTlsPort, ...imapLimits } = config.imap;
   const imap = imapEnabled
-    ? await startImapServer({ store, log, host: imapHost, port: imapPort, tlsPort: imapTlsPort, tls: credentials, limits: imapLimits, spoolDirectory: `${config.dataDir}/imap-spool` }).catch(async (error) => {
+    ? await startImapServer({ store, log, host: imapHost, port: imapPort, tlsPort: imapTlsPort, tls: credentials, limits: imapLimits, spoolDirectory: `${config.dataDir}/imap-spool`, shutdownGraceSeconds: config.shutdown.graceSeconds }).catch(async (error) => {
         await smtp.stop();
         await store.close();
         throw error;
@@ -63,7 +63,7 @@ export async function startServer(config: Config, log: Logger, options: { smtp?:
     : null;
   // The admin API gets the same TLS policy and certificate reloads as the mail listeners.
   const admin = config.admin.enabled
-    ? await startAdminServer({ store, log, credentials, host: config.admin.host, port: config.admin.port, anchorFile: securityLog.anchorFile, sessionMinutes: config.admin.sessionMinutes }).catch(async (error) => {
+    ? await startAdminServer({ store, log, credentials, host: config.admin.host, port: config.admin.port, anchorFile: securityLog.anchorFile, sessionMinutes: config.admin.sessionMinutes, maxConnections: config.admin.maxConnections, maxConnectionsPerIp: config.admin.maxConnectionsPerIp, handshakeTimeoutSeconds: config.admin.handshakeTimeoutSeconds, shutdownGraceSeconds: config.shutdown.graceSeconds }).catch(async (error) => {
         await imap?.stop();
         await smtp.stop();
         await securityLog.close();
@@ -96,9 +96,10 @@ export async function startServer(config: Config, log: Logger, options: { smtp?:
       credentials.close();
       clearInterval(timer);
       await scrub?.stop();
-      await smtp.stop();
-      await imap?.stop();
-      await admin?.stop();
+      // All at once: each closes its ports at the start and is bounded by the grace
+      // period, so no listener waits for another's peers (one never-finished handshake
+      // used to keep every later port open).
+      await Promise.all([smtp.stop(), imap?.stop(), admin?.stop()]);
       await securityLog.close();
       await store.close();
       log.info('server.stopped', {});

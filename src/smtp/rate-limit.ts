@@ -1,30 +1,6 @@
-// Per-IP limits shared by every SMTP listener (DESIGN.md invariant 7): how many
-// connections one address holds open (421 at connect) and how many messages it
-// starts per minute (450 at MAIL FROM).
-
-export class ConnectionLimit {
-  private readonly open = new Map<string, number>();
-
-  constructor(private readonly perAddress: number) {}
-
-  /** False when `address` already holds the maximum; otherwise counts one more. */
-  tryAcquire(address: string): boolean {
-    const count = this.open.get(address) ?? 0;
-    if (count >= this.perAddress) return false;
-    this.open.set(address, count + 1);
-    return true;
-  }
-
-  release(address: string): void {
-    const count = (this.open.get(address) ?? 1) - 1;
-    if (count <= 0) this.open.delete(address);
-    else this.open.set(address, count);
-  }
-
-  count(address: string): number {
-    return this.open.get(address) ?? 0;
-  }
-}
+// The per-IP message rate shared by every SMTP listener (DESIGN.md invariant 7):
+// how many messages one address starts per minute (450 at MAIL FROM). Open
+// connections per address are counted at accept by src/server/connection-gate.ts.
 
 /**
  * A token bucket per address: `perMinute` tokens, refilled continuously. Full

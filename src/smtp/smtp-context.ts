@@ -9,7 +9,7 @@ import type { TlsCredentials } from '../server/tls-credentials.js';
 import type { MailStore } from '../store/types.js';
 import type { DnsResolver } from './dns-resolver.js';
 import { MessageSpool } from './message-spool.js';
-import { ConnectionLimit, MessageRateLimit } from './rate-limit.js';
+import { MessageRateLimit } from './rate-limit.js';
 import { SmtpReply } from './smtp-reply.js';
 import { minimumDataRoom, type SpoolBudget } from './spool-budget.js';
 import type { PostmasterRoute } from './postmaster.js';
@@ -26,7 +26,6 @@ export interface SmtpContext {
   /** The pair in service and the TLS policy (src/server/tls-policy.ts). */
   tls: TlsCredentials;
   resolver: DnsResolver;
-  connections: ConnectionLimit;
   messageRate: MessageRateLimit;
   /** Bytes of DATA held at once over every connection (smtp.spoolLimit). */
   spoolBudget: SpoolBudget;
@@ -38,7 +37,6 @@ export interface SmtpContext {
 
 /** Options and hooks every listener uses; the role adds AUTH, RCPT and DATA. */
 export function commonOptions(context: SmtpContext, role: 'mx' | 'submission' | 'submissions'): SMTPServerOptions {
-  const counted = new Set<string>();
   return {
     // Read by the init() that greeting-delay.ts installs.
     ...({ greetingDelay: context.config[role].greetingDelayMilliseconds } as object),
@@ -68,16 +66,10 @@ export function commonOptions(context: SmtpContext, role: 'mx' | 'submission' | 
       },
     },
     logger: false,
-    onConnect(session, callback) {
-      if (!context.connections.tryAcquire(session.remoteAddress)) {
-        context.log.warn('smtp.rejected', { role, reason: 'connections_per_ip', remoteAddress: session.remoteAddress });
-        return callback(new SmtpReply(421, '4.7.0', 'Too many connections from your address, try again later'));
-      }
-      counted.add(session.id);
+    // Connections per address are counted at accept, before TLS, over every SMTP
+    // listener (src/server/connection-gate.ts, wired in smtp-service.ts).
+    onConnect(_session, callback) {
       callback();
-    },
-    onClose(session) {
-      if (counted.delete(session.id)) context.connections.release(session.remoteAddress);
     },
   };
 }

@@ -15,7 +15,10 @@ import { installDataCommandHook } from './data-command-hook.js';
 import { installGreetingDelayOption } from './greeting-delay.js';
 import { createMxServer } from './mx-server.js';
 import { QueueRunner } from './outbound/queue-runner.js';
-import { ConnectionLimit, MessageRateLimit } from './rate-limit.js';
+import { MessageRateLimit } from './rate-limit.js';
+import { ConnectionGate, refusalLingerMilliseconds } from '../server/connection-gate.js';
+import { limitHandshakeTime } from './handshake-deadline.js';
+import { limitTimeBeforeAuthentication } from './authentication-deadline.js';
 import type { SmtpContext } from './smtp-context.js';
 import { installEnhancedCodePassThrough } from './smtp-reply.js';
 import { PostmasterRoute } from './postmaster.js';
@@ -43,6 +46,9 @@ export async function startSmtpService(
   log: Logger,
   options: SmtpServiceOptions = {},
 ): Promise<SmtpService> {
+  // One count over MX, submission and submissions, taken at accept (before TLS on 465).
+  const gate = new ConnectionGate({ protocol: 'smtp', log, maxConnections: config.smtp.maxConnections, maxConnectionsPerAddress: config.smtp.maxConnectionsPerIp });
+  const graceMilliseconds = config.shutdown.graceSeconds * 1000;
   installEnhancedCodePassThrough();
   installGreetingDelayOption();
   installCommandLineEnds();
@@ -60,7 +66,6 @@ export async function startSmtpService(
     outbound: config.outbound,
     tls: tls instanceof TlsCredentials ? tls : TlsCredentials.load(tls, log),
     resolver,
-    connections: new ConnectionLimit(config.smtp.maxConnectionsPerIp),
     messageRate: new MessageRateLimit(config.smtp.maxMessagesPerIpPerMinute),
     spoolBudget: new SpoolBudget(config.smtp.spoolLimit),
     postmaster: new PostmasterRoute(store, config.smtp.postmasterAccount, log),
@@ -75,7 +80,11 @@ export async function startSmtpService(
   const listeners: SmtpService['listeners'] = {};
   const stopAll = async () => {
     unfollow();
-    await Promise.all(servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    const closing = Promise.all(servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    // smtp-server answers 421 and closes its sessions at closeTimeout (the grace); what
+    // has not gone a moment later (a peer that never reads, a half-open socket) is destroyed.
+    await gate.drain(graceMilliseconds + refusalLingerMilliseconds);
+    await closing;
   };
   try {
     for (const role of ['mx', 'submission', 'submissions'] as const) {
@@ -85,6 +94,12 @@ export async function startSmtpService(
       server.on('error', (error) => log.error('smtp.listener_error', { role, error: String(error) }));
       // Replies are small writes; Nagle's algorithm would hold one back behind the client's delayed ACK.
       server.server.on('connection', (socket: import('node:net').Socket) => socket.setNoDelay(true));
+      // smtp-server reads 0 as its default (30 s).
+      server.options.closeTimeout = Math.max(1, graceMilliseconds);
+      if (role === 'submissions') limitHandshakeTime(server, config.smtp.handshakeTimeoutSeconds * 1000, log, role);
+      if (role !== 'mx') limitTimeBeforeAuthentication(server, config.smtp.preAuthenticationTimeoutSeconds * 1000, log, role);
+      // Last, so every 'connection' listener above runs only for admitted sockets.
+      gate.guard(server.server, { refusal: role === 'submissions' ? null : '421 4.7.0 Too many connections from your address, try again later\r\n' });
       await new Promise<void>((resolve, reject) => {
         const fail = (error: Error) => reject(new PostkeepError('smtp.listen_failed', `cannot listen for SMTP ${role} on ${settings.host}:${settings.port}: ${error.message}`));
         server.server.once('error', fail);
@@ -106,8 +121,8 @@ export async function startSmtpService(
     listeners,
     queue,
     async stop() {
-      await queue.stop();
-      await stopAll();
+      // The listeners close at once, not after the outbound deliveries in progress.
+      await Promise.all([queue.stop(), stopAll()]);
     },
   };
 }

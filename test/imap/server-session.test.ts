@@ -71,11 +71,19 @@ test('connections per IP are limited', async (t) => {
     first.close();
     second.close();
   });
-  const third = await import('node:tls').then((tls) => tls.connect({ host: '127.0.0.1', port: server.tlsPort, rejectUnauthorized: false }));
+  // Counted over both ports, at accept: the cleartext port says why in the clear ...
+  const third = (await import('node:net')).connect({ host: '127.0.0.1', port: server.port });
   let received = '';
   third.on('data', (chunk) => (received += chunk.toString()));
   await new Promise<void>((resolve) => third.on('close', () => resolve()));
   assert.match(received, /^\* BYE Too many connections/);
+  // ... and the TLS port closes before any handshake (refusing costs no TLS work).
+  const fourth = (await import('node:tls')).connect({ host: '127.0.0.1', port: server.tlsPort, rejectUnauthorized: false });
+  let secured = false;
+  fourth.on('secureConnect', () => (secured = true));
+  fourth.on('error', () => {});
+  await new Promise<void>((resolve) => fourth.on('close', () => resolve()));
+  assert.equal(secured, false);
 });
 
 test('limits: an over-long line and an over-large literal get BAD, the session goes on; autologout says BYE', async (t) => {

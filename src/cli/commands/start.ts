@@ -27,6 +27,12 @@ export function registerStart(program: Command): void {
         }
         const shutdown = (signal: string) => {
           log.info('server.stopping', { signal });
+          // stop() is bounded by shutdown.graceSeconds; this is the bound on everything
+          // else (a store that does not close, a bug): the process goes, so its ports do.
+          setTimeout(() => {
+            log.error('server.stop_timeout', { signal, timeoutSeconds: config.shutdown.timeoutSeconds });
+            process.exit(1);
+          }, config.shutdown.timeoutSeconds * 1000).unref();
           server.stop().then(
             () => process.exit(0),
             (error) => {
