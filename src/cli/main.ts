@@ -7,12 +7,17 @@ import { registerAudit } from './commands/audit.js';
 import { registerBackup } from './commands/backup.js';
 import { registerDomain } from './commands/domain.js';
 import { registerDkim } from './commands/dkim.js';
+import { registerInit } from './commands/init.js';
 import { registerLog } from './commands/log.js';
 import { registerQueue } from './commands/queue.js';
 import { registerStart } from './commands/start.js';
 import { registerTransfer } from './commands/transfer.js';
 import { registerUndelete } from './commands/undelete.js';
 import { registerUser } from './commands/user.js';
+import { restrictiveUmask } from '../server/file-permissions.js';
+
+// Before any file is made: the database, keys, spool and blobs are this user's alone.
+process.umask(restrictiveUmask);
 
 const program = new Command('postkeep')
   .description('a mail server that keeps mail confidential, intact and available')
@@ -21,6 +26,7 @@ const program = new Command('postkeep')
   .enablePositionalOptions();
 
 registerStart(program);
+registerInit(program);
 registerUser(program);
 registerAppPassword(program);
 registerDomain(program);

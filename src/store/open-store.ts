@@ -2,7 +2,9 @@
 // that is the embedded SQLite store; a PostgreSQL one will be chosen here too.
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { openSqliteStore, type SqliteMailStore } from './sqlite/sqlite-store.js';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { databaseFileName, openSqliteStore, type SqliteMailStore } from './sqlite/sqlite-store.js';
 
 export interface StoreOptions {
   dataDir: string;
@@ -15,6 +17,14 @@ export interface StoreOptions {
 
 export async function openStore(options: StoreOptions): Promise<SqliteMailStore> {
   return openSqliteStore(options);
+}
+
+/**
+ * Whether `dataDir` already holds a store. Opening one creates it, so every command
+ * but `init` and `start` asks first: a mistyped folder must not become an empty store.
+ */
+export function storeExists(dataDir: string): boolean {
+  return fs.existsSync(path.join(dataDir, databaseFileName));
 }
 
 /** The store as the config describes it: what the server and every CLI command open. */

@@ -11,6 +11,8 @@ let env: NodeJS.ProcessEnv;
 before(async () => {
   dataDir = await temporaryDirectory('postkeep-cli-');
   env = { POSTKEEP_DATA: dataDir, POSTKEEP_CONFIG: '' };
+  // Only init (or start) makes a store; the other commands refuse a folder without one.
+  assert.equal((await runCli(['init'], { env })).code, 0);
 });
 after(() => fs.rm(dataDir, { recursive: true, force: true }));
 

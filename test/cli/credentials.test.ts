@@ -23,6 +23,7 @@ let env: NodeJS.ProcessEnv;
 before(async () => {
   dataDir = await temporaryDirectory('postkeep-cli-credentials-');
   env = { POSTKEEP_DATA: dataDir, POSTKEEP_CONFIG: '' };
+  assert.equal((await runCli(['init'], { env })).code, 0);
   assert.equal((await runCli(['domain', 'add', 'example.com'], { env })).code, 0);
   assert.equal((await runCli(['user', 'add', 'alice@example.com'], { env, input: `${password}\n` })).code, 0);
 });

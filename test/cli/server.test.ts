@@ -9,7 +9,7 @@ import { temporaryDirectory } from '../helpers/temporary-store.js';
 
 test('start makes the data folder and a self-signed certificate, says how to add a user, stops on SIGTERM', { timeout: 60_000 }, async () => {
   const dataDir = path.join(await temporaryDirectory('postkeep-start-'), 'data');
-  const child = spawn(process.execPath, [cliPath, 'start'], { env: { ...process.env, POSTKEEP_DATA: dataDir, POSTKEEP_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cliPath, 'start'], { env: { ...process.env, POSTKEEP_DATA: dataDir, POSTKEEP_CONFIG: '', POSTKEEP_ALLOW_ROOT: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
@@ -36,7 +36,7 @@ test('start makes the data folder and a self-signed certificate, says how to add
 
   // A second start keeps the certificate it made the first time.
   const before = await fs.readFile(path.join(dataDir, 'tls', 'cert.pem'));
-  const again = spawn(process.execPath, [cliPath, 'start'], { env: { ...process.env, POSTKEEP_DATA: dataDir, POSTKEEP_CONFIG: '' }, stdio: ['ignore', 'pipe', 'ignore'] });
+  const again = spawn(process.execPath, [cliPath, 'start'], { env: { ...process.env, POSTKEEP_DATA: dataDir, POSTKEEP_CONFIG: '', POSTKEEP_ALLOW_ROOT: '1' }, stdio: ['ignore', 'pipe', 'ignore'] });
   await new Promise<void>((resolve) => again.stdout.on('data', (data: Buffer) => data.toString().includes('Postkeep is running') && resolve()));
   again.kill('SIGTERM');
   await new Promise((resolve) => again.on('exit', resolve));

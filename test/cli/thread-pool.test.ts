@@ -12,7 +12,7 @@ import { temporaryDirectory } from '../helpers/temporary-store.js';
 
 /** Starts the server with `env`, counts its threads once it runs, stops it with SIGTERM. */
 async function threadsOfRunningServer(configFile: string, env: NodeJS.ProcessEnv): Promise<number> {
-  const child = spawn(process.execPath, [cliPath, '--config', configFile, 'start'], { env: { ...process.env, POSTKEEP_DATA: '', POSTKEEP_CONFIG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cliPath, '--config', configFile, 'start'], { env: { ...process.env, POSTKEEP_DATA: '', POSTKEEP_CONFIG: '', POSTKEEP_ALLOW_ROOT: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
   try {

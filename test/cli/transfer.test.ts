@@ -8,6 +8,7 @@ import { temporaryDirectory } from '../helpers/temporary-store.js';
 test('import, export and undelete through the command', { timeout: 60_000 }, async () => {
   const root = await temporaryDirectory('postkeep-cli-transfer-');
   const env = { POSTKEEP_DATA: path.join(root, 'data'), POSTKEEP_CONFIG: '' };
+  await runCli(['init'], { env });
   await runCli(['domain', 'add', 'example.com'], { env });
   await runCli(['user', 'add', 'alice@example.com'], { env, input: 'correct horse battery\n' });
 

@@ -194,7 +194,9 @@ async function pipelinedFlood(t: TestContext, compressed: boolean, noops: number
     }
     const before = heapUsed();
     client.stopReading();
-    const sending = client.flood(noopFlood(noops));
+    // Compressed, each write inflates to 650 KB of commands (about 5.5 times its size; distinct tags
+    // compress less than the attack's identical ones): the server must stop inflating, not just reading.
+    const sending = client.flood(noopFlood(noops, compressed ? 50_000 : 2000));
     await floodHeldOrSent(client, sending);
     await otherClientIsServed(server, message.length);
     const during = heapUsed();

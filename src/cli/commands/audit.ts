@@ -44,7 +44,8 @@ export function registerAudit(program: Command): void {
           } finally {
             for (const copy of copies) copy.close();
           }
-        }).catch((error: unknown) => {
+          // A repair rewrites records and blobs: nothing else may write meanwhile.
+        }, options.repair ? { exclusive: 'audit --repair' } : {}).catch((error: unknown) => {
           throw describeDatabaseError('the database of the data folder', error);
         });
         progress.finish();

@@ -5,7 +5,10 @@ import { restoreBackup } from '../../integrity/restore.js';
 import { restoreInPlace } from '../../integrity/restore-in-place.js';
 import { verifyBackup, type BackupProblem } from '../../integrity/verify-backup.js';
 import { createProgress } from '../progress.js';
-import { action, commandConfig, withStore, type GlobalOptions } from '../session.js';
+import * as fs from 'node:fs';
+import { lockDataFolder } from '../../server/data-folder-lock.js';
+import { privateDirectoryMode } from '../../server/file-permissions.js';
+import { action, commandConfig, prepareDataFolder, withStore, type GlobalOptions } from '../session.js';
 
 function printProblems(problems: readonly { kind: string; where: string; detail: string }[]): void {
   for (const problem of problems) process.stderr.write(`postkeep: ${problem.kind} ${problem.where}: ${problem.detail}\n`);
@@ -57,7 +60,14 @@ export function registerBackup(program: Command): void {
       action(async (source: string, options: { to: string; inPlace?: boolean }) => {
         const { log } = commandConfig(program.opts<GlobalOptions>());
         if (options.inPlace) {
-          const result = await restoreInPlace(source, options.to, log);
+          // Never under a running server: it would keep serving from the database this replaces.
+          const lock = prepareDataFolder(options.to, log, { exclusive: 'restore --in-place' });
+          let result;
+          try {
+            result = await restoreInPlace(source, options.to, log);
+          } finally {
+            lock?.release();
+          }
           printProblems(result.problems);
           process.stdout.write(
             `restored the database of ${options.to} in place: ${result.keptFiles} file(s) kept, ${result.copiedFiles} rewritten from the backup; ` +
@@ -68,7 +78,15 @@ export function registerBackup(program: Command): void {
           return;
         }
         const progress = createProgress('restoring (blobs)');
-        const result = await restoreBackup(source, options.to, log, { onProgress: progress.update });
+        // The new folder is private from its first file, and locked while it is being filled.
+        fs.mkdirSync(options.to, { recursive: true, mode: privateDirectoryMode });
+        const lock = lockDataFolder(options.to, 'restore', log);
+        let result;
+        try {
+          result = await restoreBackup(source, options.to, log, { onProgress: progress.update });
+        } finally {
+          lock.release();
+        }
         progress.finish();
         printProblems(result.problems as BackupProblem[]);
         process.stdout.write(

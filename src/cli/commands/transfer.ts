@@ -14,6 +14,7 @@ export function registerTransfer(program: Command): void {
         const progress = createProgress('importing');
         const result = await withStore(program.opts<GlobalOptions>(), async ({ store }) =>
           importMail(await store.account(user), source, { mailbox: options.mailbox, onProgress: progress.update }),
+          { exclusive: 'import' },
         );
         progress.finish();
         process.stdout.write(`${result.format}: ${result.imported} imported, ${result.skipped} already present, into ${result.mailboxes.length} mailbox(es)\n`);

@@ -68,8 +68,9 @@ export class FileBlobStore {
 
   /** Creates the folders and removes temp files a crash left behind (they were never acknowledged). */
   async initialize(): Promise<void> {
-    await fs.mkdir(this.temporaryDirectory, { recursive: true });
-    await fs.mkdir(this.quarantineDirectory, { recursive: true });
+    // Owner only, whatever the umask: these hold the mail.
+    await fs.mkdir(this.temporaryDirectory, { recursive: true, mode: 0o700 });
+    await fs.mkdir(this.quarantineDirectory, { recursive: true, mode: 0o700 });
     for (const name of await fs.readdir(this.temporaryDirectory)) {
       await fs.rm(path.join(this.temporaryDirectory, name), { force: true });
       this.log.info('blob.temporary_removed', { file: name });
@@ -120,7 +121,7 @@ export class FileBlobStore {
       // same bytes (content addressing), which costs less than asking first.
       const directory = path.dirname(destination);
       if (!this.knownDirectories.has(directory)) {
-        await fs.mkdir(directory, { recursive: true });
+        await fs.mkdir(directory, { recursive: true, mode: 0o700 });
         // A new fan-out directory is itself an entry in the root that must be durable.
         await this.fileSystem.syncDirectory(this.root);
         this.knownDirectories.add(directory);

@@ -14,7 +14,10 @@ export type SqliteDatabase = Database.Database;
  * is refused, since this code cannot know what the newer columns mean.
  */
 export async function openDatabase(file: string, log: Logger, migrations: readonly Migration[] = releasedMigrations): Promise<SqliteDatabase> {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  // Private from the first byte, whatever the umask: it holds password hashes and
+  // keys. SQLite gives its -wal and -shm files the database file's mode.
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
   const db = new Database(file);
   try {
     // First, so that a command opening the database while the server writes waits
@@ -44,8 +47,9 @@ async function migrate(db: SqliteDatabase, file: string, log: Logger, migrations
   if (current === latest) return;
   if (current > 0) {
     const copy = path.join(path.dirname(file), 'backups', `${path.basename(file, '.db')}-v${current}-${new Date().toISOString().replace(/[:.]/g, '-')}.db`);
-    fs.mkdirSync(path.dirname(copy), { recursive: true });
+    fs.mkdirSync(path.dirname(copy), { recursive: true, mode: 0o700 });
     await db.backup(copy);
+    fs.chmodSync(copy, 0o600);
     log.info('schema.backup_taken', { from: current, file: copy });
   }
   const pending = migrations.filter((migration) => migration.version > current);
