@@ -454,6 +454,9 @@ async function startPostkeep(directory: string): Promise<StartedServer> {
       '',
     ].join('\n'),
   );
+  // Only init (or start) makes a store; the server is run as root here, as on a CI box.
+  postkeepCli(configFile, ['init']);
+  process.env.POSTKEEP_ALLOW_ROOT ??= '1';
   postkeepCli(configFile, ['domain', 'add', 'example.com']);
   postkeepCli(configFile, ['user', 'add', login], `${password}\n`);
   const log = await fs.open(path.join(directory, 'postkeep.log'), 'w');

@@ -99,3 +99,14 @@ export class PasswordCheckBusy extends PostkeepError {
     super('auth.busy', 'too many logins are being checked at once; try again shortly');
   }
 }
+
+/** A command other than `init`/`start` was pointed at a folder that holds no store. */
+export class StoreMissing extends PostkeepError {
+  constructor(readonly dataDir: string) {
+    super(
+      'store.missing',
+      `there is no Postkeep store in ${dataDir} (check dataDir in the config or POSTKEEP_DATA; ` +
+        '`postkeep init` makes a new one, as does `postkeep start`)',
+    );
+  }
+}

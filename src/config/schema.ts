@@ -20,6 +20,11 @@ export const configSchema = z
   .object({
     /** Where the database, blobs and TLS files live. */
     dataDir: z.string().min(1).default('./data'),
+    /**
+     * `postkeep start` refuses to serve as root unless this is true (or POSTKEEP_ALLOW_ROOT=1):
+     * run it as a dedicated user, with CAP_NET_BIND_SERVICE for ports below 1024.
+     */
+    allowRoot: z.boolean().default(false),
     /** The name this server gives itself (greetings, Received headers, the self-signed certificate). */
     hostname: z.string().min(1).default('localhost'),
     log: z

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../log.js';
-import { action, commandConfig, type GlobalOptions } from '../session.js';
+import { refuseRoot } from '../root-refusal.js';
+import { action, commandConfig, prepareDataFolder, type GlobalOptions } from '../session.js';
 
 export function registerStart(program: Command): void {
   program
@@ -10,11 +11,22 @@ export function registerStart(program: Command): void {
       action(async () => {
         const { config } = commandConfig(program.opts<GlobalOptions>());
         const log = createLogger({ level: config.log.level });
+        refuseRoot(config);
+        // Made if missing, private to this user, and ours alone until the process exits.
+        const lock = prepareDataFolder(config.dataDir, log, { create: true, exclusive: 'start', blobMirrors: config.store.blobMirrors });
         // Loaded here, not at the top: the protocol stacks take a second or more to load,
         // which every other `postkeep` command would otherwise pay for nothing.
         const { startServer } = await import('../../server/server.js');
-        const server = await startServer(config, log);
+        const server = await startServer(config, log).catch((error: unknown) => {
+          lock?.release();
+          throw error;
+        });
         const accounts = await server.store.admin.listAccounts();
+        // Before anything is printed: stdout to a pipe is written synchronously, so whoever
+        // waits for "Postkeep is running" may signal before the next line runs. (The
+        // handlers run later, once `shutdown` below is defined.)
+        process.once('SIGINT', () => shutdown('SIGINT'));
+        process.once('SIGTERM', () => shutdown('SIGTERM'));
         process.stdout.write(`Postkeep is running. Data: ${config.dataDir}\nTLS certificate: ${server.tls.certFile}${server.tls.selfSigned ? ' (self-signed)' : ''}\n`);
         const smtp = server.smtp.listeners;
         const where = (role: keyof typeof smtp, note: string) => (smtp[role] ? [`${role} ${smtp[role].address}:${smtp[role].port}${note}`] : []);
@@ -41,8 +53,6 @@ export function registerStart(program: Command): void {
             },
           );
         };
-        process.once('SIGINT', () => shutdown('SIGINT'));
-        process.once('SIGTERM', () => shutdown('SIGTERM'));
       }),
     );
 }
