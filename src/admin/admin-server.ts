@@ -78,7 +78,11 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     });
   });
   // A TLS handshake that fails (a plain-HTTP client, a scanner) is not worth more than a debug line.
-  server.on('tlsClientError', (error) => options.log.debug('admin_api.tls_error', { error: String(error) }));
+  // With a listener Node no longer destroys the socket of a failed or timed-out handshake: this one does.
+  server.on('tlsClientError', (error, socket) => {
+    options.log.debug('admin_api.tls_error', { error: String(error) });
+    socket.destroy();
+  });
   const address = server.address() as AddressInfo;
   options.log.info('admin_api.listening', { host: address.address, port: address.port });
   return {

@@ -140,7 +140,9 @@ export async function startImapServer(options: ImapServerOptions): Promise<ImapS
     }
     if (options.tlsPort !== null) {
       const secure = tls.createServer({ ...credentials.contextOptions(), handshakeTimeout: limits.handshakeTimeoutSeconds * 1000 }, (socket) => accept(socket, true));
-      secure.on('tlsClientError', () => {});
+      // With a listener here Node no longer destroys the socket of a failed or timed-out
+      // handshake itself (a listener meant sockets kept open for good).
+      secure.on('tlsClientError', (_error, socket) => socket.destroy());
       gate.guard(secure, { refusal: null });
       unfollow = credentials.follow(secure);
       servers.push(secure);
