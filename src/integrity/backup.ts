@@ -15,6 +15,7 @@ import { FileBlobStore } from '../store/blobs/file-blob-store.js';
 import { queueDirectoryName } from '../store/sqlite/outbound-queue.js';
 import { blobDirectoryName, databaseFileName, type SqliteMailStore } from '../store/sqlite/sqlite-store.js';
 import { hashFile } from './hash-file.js';
+import { anchorFile, readAnchorRecord, writeAnchorRecord } from '../security-log/anchor.js';
 import { manifestFormat, writeManifest, type BackupManifest, type SkippedItem } from './backup-manifest.js';
 import { summarizeMailboxes } from './mailbox-summary.js';
 
@@ -40,6 +41,9 @@ export async function backupStore(store: SqliteMailStore, destination: string, o
   await target.initialize();
 
   await context.commit.idle();
+  // The security log's anchor goes with the backup, read before the snapshot so that
+  // it never records an entry the snapshot lacks (it moves only after a commit).
+  const anchorRecord = await readAnchorRecord(anchorFile(path.dirname(context.blobs.root))).catch(() => null);
   const snapshotFile = path.join(root, `${databaseFileName}.partial`);
   await fs.rm(snapshotFile, { force: true });
   await context.db.backup(snapshotFile);
@@ -123,6 +127,7 @@ export async function backupStore(store: SqliteMailStore, destination: string, o
   await fs.rm(`${databaseFile}-wal`, { force: true });
   await fs.rm(`${databaseFile}-shm`, { force: true });
   await fs.rename(snapshotFile, databaseFile);
+  if (anchorRecord) await writeAnchorRecord(anchorFile(root), anchorRecord);
   await syncDirectory(root);
 
   const skippedBlobs = new Set(skipped.filter((item) => item.kind === 'blob').map((item) => item.where));

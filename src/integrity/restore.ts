@@ -6,6 +6,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { copyFileDurably } from '../durable-files.js';
+import { anchorFile, copyAnchor } from '../security-log/anchor.js';
 import { AlreadyExists, DatabaseDamaged } from '../errors.js';
 import type { Logger } from '../log.js';
 import { FileBlobStore, sha256 } from '../store/blobs/file-blob-store.js';
@@ -71,6 +72,8 @@ export async function restoreBackup(backup: string, dataDir: string, log: Logger
   problems.push(...(await restoreQueue(source, target, manifest.queue, log)));
 
   await copyFileDurably(sourceDatabase, targetDatabase);
+  // With the backup's anchor, `log verify` of the restored store checks its chain's end.
+  await copyAnchor(anchorFile(source), anchorFile(target));
 
   // Opened the way the server opens it: WAL back on, an older schema migrated.
   const store = await openStore({ dataDir: target, log });

@@ -1,7 +1,8 @@
 // The writer of the tamper-evident security log. Events are buffered and appended
 // in batches (one transaction, one fsync per batch, a few milliseconds apart), so a
 // storm of failed logins does not stall the event loop with an fsync per attempt.
-// After each batch the anchor file moves forward (see anchor.ts).
+// After each batch the anchor file moves forward, once the entry it recorded is found
+// still in place (see anchor.ts).
 import type { EventFields, Logger } from '../log.js';
 import type { MailStore, SecurityLogDraft } from '../store/types.js';
 import { advanceAnchor, anchorFile } from './anchor.js';
@@ -115,7 +116,15 @@ export class SecurityLog {
     const last = entries[entries.length - 1];
     if (!last) return true;
     try {
-      await advanceAnchor(this.anchorFile, { sequence: last.sequence, hash: last.hash });
+      const entryAt = async (sequence: number) => (await store.admin.readSecurityLog({ afterSequence: sequence - 1, limit: 1 })).find((entry) => entry.sequence === sequence) ?? null;
+      const lost = await advanceAnchor(this.anchorFile, { sequence: last.sequence, hash: last.hash }, entryAt);
+      if (lost) {
+        // The entry the anchor recorded is gone: the log was cut. The anchor file keeps it
+        // (log verify reports it from now on), and the chain itself records the finding.
+        const fields = { sequence: lost.sequence, hash: lost.hash, head: last.sequence };
+        this.options.log.error('integrity.security_log_truncated', fields);
+        this.record('integrity.security_log_truncated', fields);
+      }
     } catch (error) {
       this.options.log.error('security_log.anchor_failed', { file: this.anchorFile, error: String(error) });
     }

@@ -1,9 +1,10 @@
 // `postkeep log verify`: walks the whole chain and says where it breaks. An edited
 // entry no longer matches its own hash; a removed or reordered one breaks the
 // sequence or the link to the previous hash; entries cut from the end are caught
-// by the anchor file (anchor.ts).
+// by the anchor file (anchor.ts), and a cut that new entries have since filled in
+// again by the lost anchors that file keeps.
 import type { StoreAdmin } from '../store/types.js';
-import { readAnchor, type Anchor } from './anchor.js';
+import { readAnchorRecord, type Anchor, type LostAnchor } from './anchor.js';
 import { entryHash, genesisHash } from './entry-hash.js';
 
 export interface ChainProblem {
@@ -18,6 +19,8 @@ export interface ChainReport {
   /** The last entry, which an admin may also note down elsewhere. */
   head: Anchor | null;
   anchor: Anchor | null;
+  /** Anchors a writer found gone or changed (see anchor.ts); each is a problem while the chain lacks it. */
+  lost: LostAnchor[];
   /** The first problems found (at most `maxProblems`); `problemCount` has them all. */
   problems: ChainProblem[];
   problemCount: number;
@@ -33,14 +36,19 @@ export async function verifySecurityLog(admin: Pick<StoreAdmin, 'readSecurityLog
     if (problems.length < maxProblems) problems.push({ sequence, problem });
   };
   let anchor: Anchor | null = null;
+  let lost: LostAnchor[] = [];
   try {
-    anchor = await readAnchor(anchorFile);
+    const record = await readAnchorRecord(anchorFile);
+    anchor = record?.anchor ?? null;
+    lost = record?.lost ?? [];
   } catch (error) {
     report(0, String((error as Error).message));
   }
   let entries = 0;
   let previous: { sequence: number; hash: string } = { sequence: 0, hash: genesisHash };
   let hashAtAnchor: string | null = null;
+  const lostSequences = new Set(lost.map((item) => item.sequence));
+  const hashAtLost = new Map<number, string>();
   for (;;) {
     const page = await admin.readSecurityLog({ afterSequence: previous.sequence, limit: pageSize });
     if (page.length === 0) break;
@@ -60,6 +68,7 @@ export async function verifySecurityLog(admin: Pick<StoreAdmin, 'readSecurityLog
       }
       if (entryHash(entry) !== entry.hash) report(entry.sequence, 'its content does not match its hash (the entry was edited or moved)');
       if (anchor && entry.sequence === anchor.sequence) hashAtAnchor = entry.hash;
+      if (lostSequences.has(entry.sequence)) hashAtLost.set(entry.sequence, entry.hash);
       previous = { sequence: entry.sequence, hash: entry.hash };
     }
   }
@@ -73,8 +82,18 @@ export async function verifySecurityLog(admin: Pick<StoreAdmin, 'readSecurityLog
     } else if (hashAtAnchor !== anchor.hash) {
       report(anchor.sequence, `entry ${anchor.sequence} does not match the hash in the anchor file (the log was rewritten)`);
     }
-  } else if (head !== null && problemCount === 0) {
+  }
+  for (const item of lost) {
+    // Back again with its hash means the cut was undone (the right database restored).
+    if (hashAtLost.get(item.sequence) === item.hash) continue;
+    report(
+      item.sequence,
+      `entry ${item.sequence} (hash ${item.hash}), once recorded in the anchor file, was found ${hashAtLost.has(item.sequence) ? 'replaced' : 'gone'} on ${item.noticedAt}: ` +
+        'entries were cut from the log (or a backup older than the log was restored in place) and later entries took their numbers',
+    );
+  }
+  if (!anchor && head !== null && problemCount === 0) {
     report(head.sequence, `the anchor file ${anchorFile} is missing, so entries cut from the end cannot be ruled out`);
   }
-  return { ok: problemCount === 0, entries, head, anchor, problems, problemCount };
+  return { ok: problemCount === 0, entries, head, anchor, lost, problems, problemCount };
 }
