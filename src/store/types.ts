@@ -174,6 +174,17 @@ export interface UndeleteOptions {
   mailbox?: string;
   /** Only messages expunged at or after this moment. */
   since?: Date;
+  /** Say what would come back, change nothing. */
+  dryRun?: boolean;
+}
+
+export interface UndeleteResult {
+  /** Messages brought back (0 on a dry run). */
+  restored: number;
+  /** Retained messages left alone: moved, not deleted (their EMAILID is still in the account), or a second copy. */
+  skipped: number;
+  /** The messages restored, or that a dry run would restore, by where and when they were expunged. */
+  messages: { mailbox: string; uid: number; size: number; expungedAt: Date }[];
 }
 
 export interface GarbageReport {
@@ -270,7 +281,7 @@ export interface StoreAdmin {
   /** The account an address (primary or alias) delivers to, or null. */
   resolveAddress(address: string): Promise<string | null>;
   /** Brings expunged messages still within the retention window back, with new UIDs. */
-  undelete(login: string, options?: UndeleteOptions): Promise<{ restored: number }>;
+  undelete(login: string, options?: UndeleteOptions): Promise<UndeleteResult>;
   /** Drops retained expunges older than the window and blobs no record references. */
   collectGarbage(now?: Date): Promise<GarbageReport>;
   /**

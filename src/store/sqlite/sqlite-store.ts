@@ -7,7 +7,7 @@ import { MirroredBlobStore } from '../blobs/mirrored-blob-store.js';
 import { ChangeNotifier } from '../change-notifier.js';
 import { decodeFlags } from '../flags.js';
 import { normalizeMailboxName, parentNames } from '../mailbox-name.js';
-import type { AccountInfo, AdminTokenInfo, AliasInfo, AppPasswordInfo, LoginCredentials, SecondFactorState, DeliveryOutcome, DeliveryRecipient, DomainInfo, GarbageReport, MailStore, MessageSource, SecurityLogDraft, SecurityLogEntry, SecurityLogQuery, StoreAdmin, UndeleteOptions } from '../types.js';
+import type { AccountInfo, AdminTokenInfo, AliasInfo, AppPasswordInfo, LoginCredentials, SecondFactorState, DeliveryOutcome, DeliveryRecipient, DomainInfo, GarbageReport, MailStore, MessageSource, SecurityLogDraft, SecurityLogEntry, SecurityLogQuery, StoreAdmin, UndeleteOptions, UndeleteResult } from '../types.js';
 import { checkedDate, storeBlob } from './store-blob.js';
 import { SqliteAccountStore } from './account-store.js';
 import { findInconsistencies, type Inconsistency } from './consistency.js';
@@ -258,7 +258,7 @@ class SqliteStoreAdmin implements StoreAdmin {
     return row?.login ?? null;
   }
 
-  async undelete(login: string, options: UndeleteOptions = {}): Promise<{ restored: number }> {
+  async undelete(login: string, options: UndeleteOptions = {}): Promise<UndeleteResult> {
     const account = await this.store.account(login);
     const accountId = this.accountRow(login).id;
     const mailboxFilter = options.mailbox === undefined ? null : normalizeMailboxName(options.mailbox);
@@ -267,9 +267,33 @@ class SqliteStoreAdmin implements StoreAdmin {
       const rows = (this.ledger.sql('SELECT * FROM expunged WHERE account_id = ? AND expunged_at >= ? ORDER BY id').all(accountId, cutoff) as ExpungedRow[]).filter(
         (row) => (mailboxFilter === null || row.mailbox_name === mailboxFilter) && (options.since === undefined || row.expunged_at >= options.since.getTime()),
       );
-      if (rows.length === 0) return { restored: 0 };
+      // An expunged message whose EMAILID still lives in the account was moved, not
+      // deleted (a MOVE within one mailbox, or a client's COPY + EXPUNGE): bringing it
+      // back would make a second copy. EMAILID stays with a message across COPY and
+      // MOVE (RFC 8474 §5.1). Two retained copies of one message from one mailbox come
+      // back once.
+      const live = new Set(
+        (this.ledger
+          .sql(
+            `SELECT DISTINCT expunged.email_id AS email_id FROM expunged
+             JOIN messages ON messages.email_id = expunged.email_id
+             JOIN mailboxes ON mailboxes.id = messages.mailbox_id AND mailboxes.account_id = expunged.account_id
+             WHERE expunged.account_id = ? AND expunged.expunged_at >= ?`,
+          )
+          .all(accountId, cutoff) as { email_id: string }[]).map((row) => row.email_id),
+      );
+      const seen = new Set<string>();
+      const chosen = [...rows].reverse().filter((row) => {
+        const key = `${row.email_id}\u0000${row.mailbox_object_id}`;
+        if (live.has(row.email_id) || seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      }).reverse();
+      const skipped = rows.length - chosen.length;
+      const preview = chosen.map((row) => ({ mailbox: row.mailbox_name, uid: row.uid, size: row.size, expungedAt: new Date(row.expunged_at) }));
+      if (chosen.length === 0 || options.dryRun) return { restored: options.dryRun ? 0 : chosen.length, skipped, messages: preview };
       const modseq = this.ledger.nextModseq(accountId);
-      for (const row of rows) {
+      for (const row of chosen) {
         // Back into the mailbox it left, found by its MAILBOXID; if that is gone, by
         // its last name, made anew if need be.
         let mailbox =
@@ -283,7 +307,7 @@ class SqliteStoreAdmin implements StoreAdmin {
         account.restoreRow(mailbox, { blobHash: row.blob_hash, size: row.size, internalDate: row.internal_date, flags, emailId: row.email_id, threadId: row.thread_id }, modseq);
         this.ledger.sql('DELETE FROM expunged WHERE id = ?').run(row.id);
       }
-      return { restored: rows.length };
+      return { restored: chosen.length, skipped, messages: preview };
     });
   }
 
