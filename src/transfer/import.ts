@@ -9,6 +9,7 @@ import { normalizeMailboxName } from '../store/mailbox-name.js';
 import type { AccountStore } from '../store/types.js';
 import { isMaildir, listMaildirFolders, listMaildirMessages, type MaildirMessage } from './maildir.js';
 import { readMbox } from './mbox.js';
+import { canonicalMboxMessage } from './mbox-canonical.js';
 
 export interface ImportOptions {
   onProgress?: (done: number, total: number | null) => void;
@@ -140,7 +141,8 @@ export async function importMail(account: AccountStore, source: string, options:
     }
   } else {
     const target = await open(options.mailbox ?? 'INBOX');
-    for await (const message of readMbox(source)) await add(target, message);
+    // Stored as RFC 5322 with CRLF and without the fields that only the mbox needed.
+    for await (const message of readMbox(source)) await add(target, { ...message, bytes: canonicalMboxMessage(message.bytes) });
   }
   return result;
 }

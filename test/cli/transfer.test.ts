@@ -30,7 +30,8 @@ test('import, export and undelete through the command', { timeout: 60_000 }, asy
   assert.match(result.stdout, /^2 messages exported/);
   const files = await fs.readdir(path.join(exported, 'cur'));
   const contents = (await Promise.all(files.map((file) => fs.readFile(path.join(exported, 'cur', file), 'utf8')))).sort();
-  assert.deepEqual(contents, [first.replace('>From the start', 'From the start'), second].sort());
+  // The store holds (and export writes) what import stored: the messages with CRLF line ends.
+  assert.deepEqual(contents, [first.replace('>From the start', 'From the start'), second].map((message) => message.replace(/\n/g, '\r\n')).sort());
   const dates = (await Promise.all(files.map((file) => fs.stat(path.join(exported, 'cur', file))))).map((stat) => stat.mtime.toISOString()).sort();
   assert.deepEqual(dates, ['2026-01-05T10:00:00.000Z', '2026-01-06T11:00:00.000Z']);
 
