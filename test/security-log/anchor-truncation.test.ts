@@ -108,3 +108,33 @@ test('a backup carries the anchor: a restored store verifies; restore --in-place
     await fs.rm(root, { recursive: true, force: true });
   }
 });
+
+test('the admin API\'s quick audit check also keeps reporting a cut the log has grown past', { timeout: 120_000 }, async () => {
+  const { startAdminHarness } = await import('../admin/admin-harness.js');
+  const harness = await startAdminHarness();
+  try {
+    for (let index = 0; index < 4; index++) {
+      harness.server.securityLog.record('auth.failed', { login: 'mallory@example.com', protocol: 'imap', address: '192.0.2.1', reason: 'wrong-password' });
+      await harness.server.securityLog.flush();
+    }
+    const [head] = await harness.store.admin.readSecurityLog({ newestFirst: true, limit: 1 });
+    const db = new Database(path.join(harness.dataDir, 'postkeep.db'));
+    db.prepare('DELETE FROM security_log WHERE sequence > ?').run(head!.sequence - 2);
+    db.close();
+    const cut = await harness.request('GET', '/audit', { token: harness.token });
+    assert.equal(cut.json.securityLog.ok, false, 'the head is behind the anchor');
+    for (let index = 0; index < 4; index++) {
+      harness.server.securityLog.record('auth.failed', { login: 'mallory@example.com', protocol: 'imap', address: '192.0.2.1', reason: 'wrong-password' });
+      await harness.server.securityLog.flush();
+    }
+    const quick = await harness.request('GET', '/audit', { token: harness.token });
+    assert.equal(quick.json.securityLog.checked, 'head');
+    assert.ok(quick.json.securityLog.head.sequence > head!.sequence, 'the log grew past the cut');
+    assert.equal(quick.json.securityLog.ok, false, JSON.stringify(quick.json.securityLog));
+    assert.equal(quick.json.securityLog.lost[0].sequence, head!.sequence);
+    const full = await harness.request('GET', '/audit?chain=full', { token: harness.token });
+    assert.equal(full.json.securityLog.ok, false);
+  } finally {
+    await harness.close();
+  }
+});
