@@ -22,8 +22,9 @@ process.umask(restrictiveUmask);
 const program = new Command('postkeep')
   .description('a mail server that keeps mail confidential, intact and available')
   .option('-c, --config <file>', 'the TOML config file (default: $POSTKEEP_CONFIG, else ./postkeep.toml if present)')
-  .showHelpAfterError()
-  .enablePositionalOptions();
+  // -c/--config is recognised after the subcommand too (`postkeep start -c f`,
+  // `npm start -- -c f`): no enablePositionalOptions(), no subcommand has a -c of its own.
+  .showHelpAfterError();
 
 registerStart(program);
 registerInit(program);
