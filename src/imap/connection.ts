@@ -63,6 +63,7 @@ export class ImapConnection implements ConnectionControl {
   private waitingForRoom = false;
   /** The most this connection held at once, logged when it closes (imap.connection_peaks). */
   private readonly peaks = { queuedCommands: 0, inputBytes: 0 };
+  private readonly backpressureNoted = new Set<string>();
   private closed = false;
   /** This connection's spooled literals, queued commands' included (imap.connectionSpoolLimit). */
   private readonly spoolRoom: SpoolBudget;
@@ -95,6 +96,7 @@ export class ImapConnection implements ConnectionControl {
       () => this.output,
       () => this.afterWrite(),
       options.limits.maxUnsentReplyBytes,
+      () => this.noteBackpressure(),
     );
     this.session = new Session(options.store, this.writer, this, options.limits, options.log);
     this.attach(socket);
@@ -172,8 +174,10 @@ export class ImapConnection implements ConnectionControl {
     } finally {
       this.feeding = false;
     }
-    if (this.inbox || !this.canRead()) this.input.pause();
-    else if (!this.closed) this.input.resume();
+    if (this.inbox || !this.canRead()) {
+      this.input.pause();
+      this.noteBackpressure();
+    } else if (!this.closed) this.input.resume();
     if (!this.writer.hasRoom && !this.waitingForRoom && !this.closed) {
       this.waitingForRoom = true;
       void this.writer.room().then(() => {
@@ -181,6 +185,14 @@ export class ImapConnection implements ConnectionControl {
         this.feed();
       });
     }
+  }
+
+  /** Says once per connection and cause that the client is being held back (for operators, and tests waiting for it). */
+  private noteBackpressure(): void {
+    const reason = !this.writer.hasRoom ? 'unsent_replies' : this.queue.length >= this.options.limits.maxQueuedCommands ? 'queued_commands' : null;
+    if (this.closed || !reason || this.backpressureNoted.has(reason)) return;
+    this.backpressureNoted.add(reason);
+    this.options.log.debug('imap.backpressure', { remoteAddress: this.remoteAddress, remotePort: this.remotePort, reason });
   }
 
   private canRead(): boolean {

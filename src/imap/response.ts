@@ -108,6 +108,8 @@ export class ResponseWriter {
     /** Called after each write: COMPRESS=DEFLATE flushes here so every response leaves at once. */
     private readonly afterWrite: () => void = () => {},
     private readonly maxUnsentBytes = 64 * 1024,
+    /** Called each time a writer has to wait for the client to read. */
+    private readonly onHeld: () => void = () => {},
   ) {}
 
   /** True while replies may be written (and commands run) without waiting for the client. */
@@ -130,6 +132,7 @@ export class ResponseWriter {
   /** Resolves once the unsent replies are back within the bound (at once if they are). */
   room(): Promise<void> {
     if (this.hasRoom) return Promise.resolve();
+    this.onHeld();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 

@@ -44,8 +44,6 @@ class FloodClient {
   private deflate: zlib.DeflateRaw | null = null;
   private inflate: zlib.InflateRaw | null = null;
   private onClose: () => void = () => {};
-  /** True while the flood waits for the server to take more bytes. */
-  blocked = false;
 
   private constructor(readonly socket: tls.TLSSocket) {
     socket.on('error', () => {});
@@ -115,11 +113,7 @@ class FloodClient {
   async flood(batches: Iterable<string>): Promise<void> {
     const target = this.deflate ?? this.socket;
     for (const batch of batches) {
-      if (!this.write(batch)) {
-        this.blocked = true;
-        await once(target, 'drain');
-        this.blocked = false;
-      }
+      if (!this.write(batch)) await once(target, 'drain');
     }
   }
 
@@ -150,11 +144,15 @@ function* noopFlood(count: number, batchSize = 2000): Iterable<string> {
   if (batch) yield batch;
 }
 
-/** Until the flood is stuck on the server (its bytes wait) or all of it was handed over. */
-async function floodHeldOrSent(client: FloodClient, sending: Promise<void>): Promise<void> {
-  let sent = false;
-  void sending.then(() => (sent = true));
-  while (!client.blocked && !sent) await new Promise((resolve) => setImmediate(resolve));
+/** Until the server says it holds this connection back for `reason` (imap.backpressure). */
+async function heldBack(server: TestServer, port: number, reason: 'queued_commands' | 'unsent_replies'): Promise<void> {
+  const said = () => server.log.events.some((entry) => entry.event === 'imap.backpressure' && entry.fields.remotePort === port && entry.fields.reason === reason);
+  // A failsafe, so that a server that never holds the client back fails here instead of hanging the run.
+  const deadline = Date.now() + 60_000;
+  while (!said()) {
+    if (Date.now() > deadline) throw new Error(`the server never held the connection back for ${reason}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 async function peaksOf(server: TestServer, port: number): Promise<{ queuedCommands: number; inputBytes: number; unsentReplyBytes: number }> {
@@ -197,7 +195,8 @@ async function pipelinedFlood(t: TestContext, compressed: boolean, noops: number
     // Compressed, each write inflates to 650 KB of commands (about 5.5 times its size; distinct tags
     // compress less than the attack's identical ones): the server must stop inflating, not just reading.
     const sending = client.flood(noopFlood(noops, compressed ? 50_000 : 2000));
-    await floodHeldOrSent(client, sending);
+    await heldBack(server, client.localPort, 'unsent_replies');
+    await heldBack(server, client.localPort, 'queued_commands');
     await otherClientIsServed(server, message.length);
     const during = heapUsed();
 
@@ -237,7 +236,7 @@ async function pipelinedFlood(t: TestContext, compressed: boolean, noops: number
     assert.ok(peaks.unsentReplyBytes > limits.maxUnsentReplyBytes, `unsent ${peaks.unsentReplyBytes}`);
     assert.ok(peaks.unsentReplyBytes <= limits.maxUnsentReplyBytes + largestWrite, `unsent ${peaks.unsentReplyBytes}`);
     // Held commands cost hundreds of bytes each: 100,000 of them would be tens of MiB.
-    assert.ok(during - before < 16 * 1024 * 1024, `heap grew by ${during - before} bytes while the flood was held`);
+    assert.ok(during - before < 8 * 1024 * 1024, `heap grew by ${during - before} bytes while the flood was held`);
   } finally {
     await server.stop();
   }
@@ -249,6 +248,37 @@ test('COMPRESS=DEFLATE: 100,000 pipelined NOOPs that the client does not read ar
 
 test('without COMPRESS: 100,000 pipelined NOOPs that the client does not read are held to the bounds, then answered in order', async (t) => {
   await pipelinedFlood(t, false, 100_000);
+});
+
+test('COMPRESS=DEFLATE zip bomb: one 12 KB write inflating to 8 MB of NOOPs is inflated only as fast as commands run', async (t) => {
+  const server = await startTestServer(limits);
+  try {
+    const message = incompressibleMessage();
+    await server.account.append('INBOX', message);
+    const client = await FloodClient.connect(server);
+    await client.command('a1', `LOGIN ${login} "${password}"`);
+    await client.command('a2', 'SELECT INBOX');
+    await client.command('a3', 'COMPRESS DEFLATE');
+    client.compress();
+    const before = heapUsed();
+    client.stopReading();
+    // A million identical commands compress about 700:1; the first chunk the server reads holds them all.
+    await client.flood(['a NOOP\r\n'.repeat(1_000_000)]);
+    await heldBack(server, client.localPort, 'queued_commands');
+    await otherClientIsServed(server, message.length);
+    const during = heapUsed();
+    // This client is simply dropped: the server forgets what it held.
+    const port = client.localPort;
+    client.close();
+    const peaks = await peaksOf(server, port);
+    t.diagnostic(`heap growth while held: ${((during - before) / 1048576).toFixed(1)} MiB; peaks ${JSON.stringify(peaks)}`);
+    assert.ok(peaks.queuedCommands <= limits.maxQueuedCommands + 1, `queued ${peaks.queuedCommands}`);
+    assert.ok(peaks.inputBytes <= 128 * 1024, `input held ${peaks.inputBytes}`);
+    assert.ok(peaks.unsentReplyBytes <= limits.maxUnsentReplyBytes + largestWrite, `unsent ${peaks.unsentReplyBytes}`);
+    assert.ok(during - before < 8 * 1024 * 1024, `heap grew by ${during - before} bytes while the flood was held`);
+  } finally {
+    await server.stop();
+  }
 });
 
 test('continuation requests a client does not read are held to imap.maxUnsentReplyBytes', async (t) => {
@@ -267,7 +297,7 @@ test('continuation requests a client does not read are held to imap.maxUnsentRep
         yield 'x\r\nz1 NOOP\r\n';
       })(),
     );
-    await floodHeldOrSent(client, sending);
+    await heldBack(server, client.localPort, 'unsent_replies');
     let continuations = 0;
     const finished = new Promise<void>((resolve) => {
       client.startReading((line) => {
