@@ -24,8 +24,9 @@ const limits = { maxQueuedCommands: 8, maxUnsentReplyBytes: 32 * 1024 };
 // fill the kernel's socket buffers whether or not COMPRESS is on, and the replies back up.
 const messageSize = 128 * 1024;
 const fetches = 64;
-// The largest single reply write: a FETCH's literal goes out as one piece.
-const largestWrite = messageSize + 4096;
+// The largest single reply write: a FETCH's literal (the message, base64 lines with their
+// CRLFs, and its header) goes out as one piece.
+const largestWrite = Math.ceil((messageSize * 78) / 76) + 4096;
 
 function incompressibleMessage(): Buffer {
   const body = randomBytes((messageSize * 3) / 4).toString('base64').replace(/.{76}/g, '$&\r\n');
