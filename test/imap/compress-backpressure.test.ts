@@ -20,10 +20,10 @@ v8.setFlagsFromString('--expose-gc');
 const collectGarbage = vm.runInNewContext('gc') as () => void;
 
 const limits = { maxQueuedCommands: 8, maxUnsentReplyBytes: 32 * 1024 };
-// A message that does not compress much (base64 of random bytes), so that a few FETCHes of it
+// A message that does not compress much (base64 of random bytes), so that 128 FETCHes of it (17 MB)
 // fill the kernel's socket buffers whether or not COMPRESS is on, and the replies back up.
 const messageSize = 128 * 1024;
-const fetches = 64;
+const fetches = 128;
 // The largest single reply write: a FETCH's literal (the message, base64 lines with their
 // CRLFs, and its header) goes out as one piece.
 const largestWrite = Math.ceil((messageSize * 78) / 76) + 4096;
