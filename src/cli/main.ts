@@ -24,7 +24,10 @@ const program = new Command('postkeep')
   .option('-c, --config <file>', 'the TOML config file (default: $POSTKEEP_CONFIG, else ./postkeep.toml if present)')
   // -c/--config is recognised after the subcommand too (`postkeep start -c f`,
   // `npm start -- -c f`): no enablePositionalOptions(), no subcommand has a -c of its own.
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Commander's own refusals (an unknown option, a missing argument) read like every
+  // other error; set before the subcommands are registered, which copy it.
+  .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'postkeep: ')) });
 
 registerStart(program);
 registerInit(program);

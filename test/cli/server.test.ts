@@ -20,7 +20,7 @@ test('start makes the data folder and a self-signed certificate, says how to add
     });
     child.on('exit', (code) => reject(new Error(`exited early with ${code}: ${stderr}`)));
   });
-  assert.match(stdout, /No users yet\. Add the first one with:\n  npx postkeep domain add example\.com\n  npx postkeep user add alice@example\.com/);
+  assert.match(stdout, /No users yet\. Add the first one with:\n  postkeep domain add example\.com\n  postkeep user add alice@example\.com/);
   await fs.access(path.join(dataDir, 'postkeep.db'));
   const certificate = new X509Certificate(await fs.readFile(path.join(dataDir, 'tls', 'cert.pem')));
   assert.match(certificate.subjectAltName ?? '', /DNS:localhost/);

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { dkimTxtRecord, generateDkimKey } from '../../smtp/outbound/dkim-signature.js';
+import { InvalidInput } from '../../errors.js';
 import { action, withStore, type GlobalOptions } from '../session.js';
+import { quotedTxtStrings } from '../txt-record.js';
 
 export function registerDkim(program: Command): void {
   const dkim = program.command('dkim').description('DKIM signing keys for outgoing mail');
@@ -11,9 +13,19 @@ export function registerDkim(program: Command): void {
     .action(
       action(async (domain: string, options: { selector: string }) => {
         const key = generateDkimKey();
-        await withStore(program.opts<GlobalOptions>(), ({ store }) => store.dkimKeys.set({ domain, selector: options.selector, privateKey: key.privateKey }));
-        const name = `${options.selector}._domainkey.${domain.toLowerCase()}`;
-        process.stdout.write(`Publish this TXT record, then mail from ${domain.toLowerCase()} is signed:\n${name}. IN TXT "${dkimTxtRecord(key.publicKeyBase64)}"\n`);
+        const local = domain.trim().toLowerCase().replace(/\.$/, '');
+        await withStore(program.opts<GlobalOptions>(), async ({ store }) => {
+          // Only mail from a local domain is signed: a key for another would never be used.
+          if (!(await store.admin.listDomains()).some((item) => item.name === local)) {
+            throw new InvalidInput(`${local} is not a local domain: add it first with \`postkeep domain add ${local}\``);
+          }
+          await store.dkimKeys.set({ domain, selector: options.selector, privateKey: key.privateKey });
+        });
+        const name = `${options.selector}._domainkey.${local}`;
+        process.stdout.write(
+          `Publish this TXT record (strings of at most 255 bytes, which DNS joins into one), then mail from ${local} is signed:\n` +
+            `${name}. IN TXT ${quotedTxtStrings(dkimTxtRecord(key.publicKeyBase64))}\n`,
+        );
       }),
     );
   dkim

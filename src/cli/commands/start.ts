@@ -34,7 +34,7 @@ export function registerStart(program: Command): void {
         if (listening.length > 0) process.stdout.write(`SMTP: ${listening.join(', ')}\n`);
         if (accounts.length === 0) {
           process.stdout.write(
-            'No users yet. Add the first one with:\n  npx postkeep domain add example.com\n  npx postkeep user add alice@example.com\n',
+            'No users yet. Add the first one with:\n  postkeep domain add example.com\n  postkeep user add alice@example.com\n',
           );
         }
         const shutdown = (signal: string) => {

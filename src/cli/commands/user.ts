@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { cliActor, logAdminAction } from '../../admin/admin-action.js';
 import { hashPassword } from '../../auth/password.js';
-import { InvalidInput } from '../../errors.js';
+import { InvalidInput, NotFound } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { readNewPassword } from '../password-input.js';
 import { registerUserImportPasswd } from './user-import-passwd.js';
@@ -58,6 +58,10 @@ export function registerUser(program: Command): void {
     .description("set an account's password (asked, or read from stdin)")
     .action(
       action(async (address: string) => {
+        // Before the password is asked for (twice): a typo in the address is said at once.
+        if ((await withStore(program.opts<GlobalOptions>(), ({ store }) => store.admin.getPasswordHash(address))) === null) {
+          throw new NotFound(`there is no account ${JSON.stringify(address.trim())}`);
+        }
         const passwordHash = await hashPassword(await readNewPassword());
         await withStore(program.opts<GlobalOptions>(), async ({ store, log }) => {
           await store.admin.setPasswordHash(address, passwordHash);

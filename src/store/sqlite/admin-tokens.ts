@@ -1,6 +1,7 @@
 // Admin API tokens: only their SHA-256 is stored, so a copy of the database does
 // not hand out admin access.
 import { timingSafeEqual } from 'node:crypto';
+import { AlreadyExists } from '../../errors.js';
 import type { AdminTokenInfo } from '../types.js';
 import type { StoreContext } from './context.js';
 
@@ -25,6 +26,10 @@ function fromRow(row: AdminTokenRow): AdminTokenInfo {
 
 export async function createAdminToken(context: StoreContext, name: string, tokenHash: string): Promise<AdminTokenInfo> {
   return context.write(() => {
+    // Names are how an admin revokes a token: two active ones of one name are ambiguous.
+    if (context.ledger.sql('SELECT 1 FROM admin_tokens WHERE name = ? AND revoked_at IS NULL').get(name)) {
+      throw new AlreadyExists(`an active admin token is already named ${JSON.stringify(name)}; revoke it or choose another name`);
+    }
     const row = context.ledger.sql('INSERT INTO admin_tokens (name, token_hash, created_at) VALUES (?, ?, ?) RETURNING *').get(name, tokenHash, Date.now()) as AdminTokenRow;
     return fromRow(row);
   });
