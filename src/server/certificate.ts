@@ -23,9 +23,13 @@ export async function ensureCertificate(options: { dataDir: string; hostname: st
   try {
     await fs.access(keyFile);
     const certificate = new X509Certificate(await fs.readFile(certFile));
-    // A self-signed pair is ours to replace: a new one well before the old one expires.
-    if (new Date(certificate.validTo).getTime() - Date.now() > renewSelfSignedDays * 86_400_000) return { certFile, keyFile, selfSigned: true };
-    options.log.warn('tls.self_signed_renewing', { certFile, validTo: new Date(certificate.validTo).toISOString() });
+    // A self-signed pair is ours to replace: a new one well before the old one expires,
+    // and a new one when `hostname` changed (clients check the name they connect to).
+    const namesHost = certificate.checkHost(options.hostname) !== undefined;
+    const fresh = new Date(certificate.validTo).getTime() - Date.now() > renewSelfSignedDays * 86_400_000;
+    if (fresh && namesHost) return { certFile, keyFile, selfSigned: true };
+    if (!namesHost) options.log.warn('tls.self_signed_hostname_changed', { certFile, hostname: options.hostname, subjectAltName: certificate.subjectAltName ?? null });
+    else options.log.warn('tls.self_signed_renewing', { certFile, validTo: new Date(certificate.validTo).toISOString() });
   } catch {
     // Not there yet (or unreadable): make one below.
   }
