@@ -57,7 +57,9 @@ function walk(directory: string, top: boolean, log: Logger, report: PermissionRe
 function secure(target: string, wanted: number, log: Logger, report: PermissionReport): void {
   let mode: number;
   try {
-    mode = fs.lstatSync(target).mode & 0o777;
+    // stat, not lstat: a data folder that is a symbolic link is judged by what it points
+    // to (walked entries are never links, see walk()).
+    mode = fs.statSync(target).mode & 0o777;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw error;
