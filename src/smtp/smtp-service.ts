@@ -18,6 +18,7 @@ import { QueueRunner } from './outbound/queue-runner.js';
 import { MessageRateLimit } from './rate-limit.js';
 import { ConnectionGate, refusalLingerMilliseconds } from '../server/connection-gate.js';
 import { limitHandshakeTime } from './handshake-deadline.js';
+import { skipUpgradeOfClosedSockets } from './upgrade-guard.js';
 import { limitTimeBeforeAuthentication } from './authentication-deadline.js';
 import type { SmtpContext } from './smtp-context.js';
 import { installEnhancedCodePassThrough } from './smtp-reply.js';
@@ -96,7 +97,10 @@ export async function startSmtpService(
       server.server.on('connection', (socket: import('node:net').Socket) => socket.setNoDelay(true));
       // smtp-server reads 0 as its default (30 s).
       server.options.closeTimeout = Math.max(1, graceMilliseconds);
-      if (role === 'submissions') limitHandshakeTime(server, config.smtp.handshakeTimeoutSeconds * 1000, log, role);
+      if (role === 'submissions') {
+        limitHandshakeTime(server, config.smtp.handshakeTimeoutSeconds * 1000, log, role);
+        skipUpgradeOfClosedSockets(server);
+      }
       if (role !== 'mx') limitTimeBeforeAuthentication(server, config.smtp.preAuthenticationTimeoutSeconds * 1000, log, role);
       // Last, so every 'connection' listener above runs only for admitted sockets.
       gate.guard(server.server, { refusal: role === 'submissions' ? null : '421 4.7.0 Too many connections from your address, try again later\r\n' });

@@ -128,10 +128,11 @@ export function within<T, F>(promise: Promise<T>, milliseconds: number, fallback
   });
 }
 
-/** A raw TCP connection that only connects: no handshake, no command. */
+/** A raw TCP connection that only connects: no handshake, no command (what arrives is read and dropped, so its end is seen). */
 export function rawConnection(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: '127.0.0.1', port });
+    socket.resume();
     socket.once('connect', () => resolve(socket));
     socket.once('error', reject);
   });
