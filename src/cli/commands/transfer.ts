@@ -12,9 +12,10 @@ export function registerTransfer(program: Command): void {
     .action(
       action(async (user: string, source: string, options: { mailbox?: string }) => {
         const progress = createProgress('importing');
+        // No exclusive lock: every message goes in through the store's own transactions,
+        // safe beside a running server (whose IDLE sessions should see the import).
         const result = await withStore(program.opts<GlobalOptions>(), async ({ store }) =>
           importMail(await store.account(user), source, { mailbox: options.mailbox, onProgress: progress.update }),
-          { exclusive: 'import' },
         );
         progress.finish();
         process.stdout.write(`${result.format}: ${result.imported} imported, ${result.skipped} already present, into ${result.mailboxes.length} mailbox(es)\n`);
