@@ -1,7 +1,7 @@
 // The admin API's routes: a method, a path pattern (`:name` segments are
 // parameters), the action name logged as `admin.<action>`, and a handler.
 import type { Logger } from '../log.js';
-import type { SqliteMailStore } from '../store/sqlite/sqlite-store.js';
+import type { ManagedStore } from '../store/managed-store.js';
 import type { AdminSessions } from './admin-sessions.js';
 import { HttpError } from './admin-http.js';
 
@@ -14,7 +14,7 @@ export interface Actor {
 }
 
 export interface AdminContext {
-  store: SqliteMailStore;
+  store: ManagedStore;
   log: Logger;
   sessions: AdminSessions;
   anchorFile: string;

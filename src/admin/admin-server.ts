@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
 import { ConnectionGate } from '../server/connection-gate.js';
 import type { TlsCredentials } from '../server/tls-credentials.js';
-import type { SqliteMailStore } from '../store/sqlite/sqlite-store.js';
+import type { ManagedStore } from '../store/managed-store.js';
 import { accountRoutes } from './account-routes.js';
 import { logAdminAction } from './admin-action.js';
 import { describeError, HttpError, readJsonBody, sendJson } from './admin-http.js';
@@ -25,7 +25,7 @@ export const adminRoutes: readonly Route[] = [...sessionRoutes, ...accountRoutes
 const realm = 'Bearer realm="postkeep-admin"';
 
 export interface AdminServerOptions {
-  store: SqliteMailStore;
+  store: ManagedStore;
   log: Logger;
   /** The TLS helper's credentials: its policy (TLS 1.2+, AEAD suites) and certificate reloads apply here too. */
   credentials: TlsCredentials;

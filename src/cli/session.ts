@@ -11,7 +11,7 @@ import { privateDirectoryMode, secureDataFolder } from '../server/file-permissio
 import { openConfiguredStore, storeExists } from '../store/open-store.js';
 import { SecurityLog } from '../security-log/security-log.js';
 import { teeSecurityEvents } from '../security-log/security-log-tee.js';
-import type { SqliteMailStore } from '../store/sqlite/sqlite-store.js';
+import type { ManagedStore } from '../store/managed-store.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -20,7 +20,7 @@ export interface GlobalOptions {
 export interface CommandSession {
   config: Config;
   log: Logger;
-  store: SqliteMailStore;
+  store: ManagedStore;
 }
 
 export function commandConfig(options: GlobalOptions): { config: Config; log: Logger } {

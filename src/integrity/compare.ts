@@ -4,14 +4,8 @@
 // no longer matches its own records — are records compared one by one, and every
 // difference is listed. The outbound queues are compared too, message by message
 // (bytes by hash, sender, each recipient's state), since a restore brings them back.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import type Database from 'better-sqlite3';
-import { InvalidInput } from '../errors.js';
-import type { MessageRow } from '../store/sqlite/rows.js';
-import { databaseFileName } from '../store/sqlite/sqlite-store.js';
-import { summarizeMailboxes, type MailboxSummary } from './mailbox-summary.js';
-import { openReadOnlyDatabase } from './read-only-database.js';
+import { storeEngine } from '../store/open-store.js';
+import type { MailboxSummary, StoreSnapshot } from '../store/store-snapshot.js';
 
 export interface StoreDifference {
   kind:
@@ -41,9 +35,10 @@ export interface Comparison {
 const comparedFields = ['uid', 'blob_hash', 'size', 'internal_date', 'save_date', 'flags', 'modseq', 'email_id', 'thread_id', 'checksum'] as const;
 
 export function compareStores(directoryA: string, directoryB: string): Comparison {
-  const a = openReadOnlyDatabase(databaseOf(directoryA));
+  const engine = storeEngine();
+  const a = engine.openSnapshotIn(directoryA);
   try {
-    const b = openReadOnlyDatabase(databaseOf(directoryB));
+    const b = engine.openSnapshotIn(directoryB);
     try {
       return compareDatabases(a, b);
     } finally {
@@ -54,16 +49,10 @@ export function compareStores(directoryA: string, directoryB: string): Compariso
   }
 }
 
-function databaseOf(directory: string): string {
-  const file = path.join(path.resolve(directory), databaseFileName);
-  if (!fs.existsSync(file)) throw new InvalidInput(`${directory} is not a Postkeep data folder or backup: it has no ${databaseFileName}`);
-  return file;
-}
-
-function compareDatabases(a: Database.Database, b: Database.Database): Comparison {
+function compareDatabases(a: StoreSnapshot, b: StoreSnapshot): Comparison {
   const differences: StoreDifference[] = [];
-  const left = new Map(summarizeMailboxes(a).map((summary) => [summary.id, summary]));
-  const right = new Map(summarizeMailboxes(b).map((summary) => [summary.id, summary]));
+  const left = new Map(a.summarizeMailboxes().map((summary) => [summary.id, summary]));
+  const right = new Map(b.summarizeMailboxes().map((summary) => [summary.id, summary]));
   let equalMailboxes = 0;
   for (const [id, mailbox] of left) {
     const other = right.get(id);
@@ -91,17 +80,16 @@ function compareDatabases(a: Database.Database, b: Database.Database): Compariso
 }
 
 /** Each queued message in one line: what a restored queue must reproduce. */
-function queueOf(database: Database.Database): Map<number, string> {
-  const rows = database
-    .prepare(
-      `SELECT m.id, m.blob_hash, m.sender, m.expires_at, group_concat(r.address || ' ' || r.state || ' ' || r.attempts, ', ') AS recipients
-       FROM outbound_messages m JOIN (SELECT * FROM outbound_recipients ORDER BY address) r ON r.message_id = m.id GROUP BY m.id ORDER BY m.id`,
-    )
-    .all() as { id: number; blob_hash: string; sender: string; expires_at: number; recipients: string }[];
-  return new Map(rows.map((row) => [row.id, `blob ${row.blob_hash}, from <${row.sender}>, expires ${new Date(row.expires_at).toISOString()}, to ${row.recipients}`]));
+function queueOf(store: StoreSnapshot): Map<number, string> {
+  return new Map(
+    store.queuedMessages().map((message) => {
+      const recipients = message.recipients.map((recipient) => `${recipient.address} ${recipient.state} ${recipient.attempts}`).join(', ');
+      return [message.id, `blob ${message.blobHash}, from <${message.sender}>, expires ${new Date(message.expiresAt).toISOString()}, to ${recipients}`];
+    }),
+  );
 }
 
-function compareQueues(a: Database.Database, b: Database.Database): StoreDifference[] {
+function compareQueues(a: StoreSnapshot, b: StoreSnapshot): StoreDifference[] {
   const differences: StoreDifference[] = [];
   const left = queueOf(a);
   const right = queueOf(b);
@@ -114,17 +102,10 @@ function compareQueues(a: Database.Database, b: Database.Database): StoreDiffere
   return differences;
 }
 
-function recordsOf(database: Database.Database, mailboxObjectId: string): Map<number, MessageRow> {
-  const rows = database
-    .prepare('SELECT messages.* FROM messages JOIN mailboxes ON mailboxes.id = messages.mailbox_id WHERE mailboxes.object_id = ? ORDER BY uid')
-    .all(mailboxObjectId) as MessageRow[];
-  return new Map(rows.map((row) => [row.uid, row]));
-}
-
-function compareRecords(a: Database.Database, b: Database.Database, mailboxObjectId: string, where: string): StoreDifference[] {
+function compareRecords(a: StoreSnapshot, b: StoreSnapshot, mailboxObjectId: string, where: string): StoreDifference[] {
   const differences: StoreDifference[] = [];
-  const left = recordsOf(a, mailboxObjectId);
-  const right = recordsOf(b, mailboxObjectId);
+  const left = a.recordsOf(mailboxObjectId);
+  const right = b.recordsOf(mailboxObjectId);
   for (const [uid, row] of left) {
     const other = right.get(uid);
     if (!other) {

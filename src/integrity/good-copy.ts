@@ -7,46 +7,36 @@ import * as path from 'node:path';
 import { InvalidInput } from '../errors.js';
 import type { Logger } from '../log.js';
 import { FileBlobStore, sha256 } from '../store/blobs/file-blob-store.js';
-import { rowChecksum, type MessageRow } from '../store/sqlite/rows.js';
-import { blobDirectoryName, databaseFileName } from '../store/sqlite/sqlite-store.js';
-import { openReadOnlyDatabase, type ReadOnlyDatabase } from './read-only-database.js';
+import { blobDirectoryName } from '../store/data-folder.js';
+import type { RecordSource } from '../store/integrity-port.js';
+import { storeEngine } from '../store/open-store.js';
+import type { StoreSnapshot } from '../store/store-snapshot.js';
+import { storedRecordChecksum, type StoredRecord } from '../store/stored-record.js';
 
-/** A blob row as a copy holds it (what repair needs to re-create a lost one). */
-export interface CopiedBlobRow {
-  hash: string;
-  size: number;
-  structure: string;
-  created_at: number;
-}
+export type { CopiedBlobRow } from '../store/store-snapshot.js';
 
-export interface GoodCopy {
+export interface GoodCopy extends RecordSource {
   readonly directory: string;
   /** The blob's bytes, only if they verify; null when this copy lacks a good one. */
   readBlob(hash: string): Promise<Buffer | null>;
-  /** The record in mailbox `mailboxObjectId` whose verified checksum is `checksum`, or null. */
-  findRecordByChecksum(mailboxObjectId: string, checksum: string): MessageRow | null;
-  /** The verified record at that UID, or null. */
-  findRecordByUid(mailboxObjectId: string, uid: number): MessageRow | null;
-  blobRow(hash: string): CopiedBlobRow | null;
   close(): void;
 }
 
 export function openGoodCopy(directory: string, log: Logger): GoodCopy {
   const root = path.resolve(directory);
   if (!fs.existsSync(root)) throw new InvalidInput(`the copy ${directory} does not exist`);
-  const databaseFile = path.join(root, databaseFileName);
+  const engine = storeEngine();
   const blobRoot = fs.existsSync(path.join(root, blobDirectoryName)) ? path.join(root, blobDirectoryName) : root;
-  const hasDatabase = fs.existsSync(databaseFile);
+  const hasDatabase = engine.holdsSnapshot(root);
   const hasBlobs = fs.readdirSync(blobRoot).some((name) => /^[0-9a-f]{2}$/.test(name));
-  if (!hasDatabase && !hasBlobs) throw new InvalidInput(`${directory} holds neither a ${databaseFileName} nor blob files: it is not a Postkeep data folder, backup or blob directory`);
-  const database: ReadOnlyDatabase | null = hasDatabase ? openReadOnlyDatabase(databaseFile) : null;
+  if (!hasDatabase && !hasBlobs) throw new InvalidInput(`${directory} holds neither a ${engine.snapshotFileName} nor blob files: it is not a Postkeep data folder, backup or blob directory`);
+  const database: StoreSnapshot | null = hasDatabase ? engine.openSnapshotIn(root) : null;
   // Only for pathOf: reading here bypasses FileBlobStore.read so a bad file in the
   // copy is reported, not moved (the copy may be a backup someone wants intact).
   const blobs = new FileBlobStore(blobRoot, log);
-  const verified = (row: (MessageRow & { object_id: string }) | undefined): MessageRow | null => {
-    if (!row) return null;
-    const computed = rowChecksum(row.object_id, row);
-    return computed === row.checksum ? row : null;
+  const verified = (mailboxObjectId: string, record: StoredRecord | null): StoredRecord | null => {
+    if (!record) return null;
+    return storedRecordChecksum(mailboxObjectId, record) === record.checksum ? record : null;
   };
   return {
     directory: root,
@@ -63,23 +53,16 @@ export function openGoodCopy(directory: string, log: Logger): GoodCopy {
     },
     findRecordByChecksum(mailboxObjectId, checksum) {
       if (!database) return null;
-      const candidates = database
-        .prepare('SELECT messages.*, mailboxes.object_id AS object_id FROM messages JOIN mailboxes ON mailboxes.id = messages.mailbox_id WHERE mailboxes.object_id = ? AND messages.checksum = ?')
-        .all(mailboxObjectId, checksum) as (MessageRow & { object_id: string })[];
-      for (const candidate of candidates) if (verified(candidate)) return candidate;
+      for (const candidate of database.recordsWithChecksum(mailboxObjectId, checksum)) if (verified(mailboxObjectId, candidate)) return candidate;
       return null;
     },
     findRecordByUid(mailboxObjectId, uid) {
       if (!database) return null;
-      return verified(
-        database
-          .prepare('SELECT messages.*, mailboxes.object_id AS object_id FROM messages JOIN mailboxes ON mailboxes.id = messages.mailbox_id WHERE mailboxes.object_id = ? AND messages.uid = ?')
-          .get(mailboxObjectId, uid) as (MessageRow & { object_id: string }) | undefined,
-      );
+      return verified(mailboxObjectId, database.recordAt(mailboxObjectId, uid));
     },
     blobRow(hash) {
       if (!database) return null;
-      return (database.prepare('SELECT hash, size, structure, created_at FROM blobs WHERE hash = ?').get(hash) as CopiedBlobRow | undefined) ?? null;
+      return database.blobRow(hash);
     },
     close() {
       database?.close();

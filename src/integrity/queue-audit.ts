@@ -7,8 +7,8 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { sha256 } from '../store/blobs/file-blob-store.js';
-import { queueDirectoryName } from '../store/sqlite/outbound-queue.js';
-import type { SqliteMailStore } from '../store/sqlite/sqlite-store.js';
+import { queueDirectoryName } from '../store/data-folder.js';
+import type { IntegrityPort } from '../store/integrity-port.js';
 import type { AuditFinding } from './audit.js';
 import type { GoodCopy } from './good-copy.js';
 
@@ -19,12 +19,10 @@ export interface QueueCheck {
   bytes: number;
 }
 
-export async function checkQueueFiles(store: SqliteMailStore, options: { repair: boolean; copies: readonly GoodCopy[]; leftoverAgeMilliseconds: number }): Promise<QueueCheck> {
+export async function checkQueueFiles(store: IntegrityPort, options: { repair: boolean; copies: readonly GoodCopy[]; leftoverAgeMilliseconds: number }): Promise<QueueCheck> {
   const files = store.queueFiles;
   const findings: AuditFinding[] = [];
-  const queued = store.context.ledger
-    .sql('SELECT blob_hash AS hash, max(size) AS size, group_concat(id) AS ids FROM outbound_messages GROUP BY blob_hash ORDER BY blob_hash')
-    .all() as { hash: string; size: number; ids: string }[];
+  const queued = store.queuedFiles();
   let bytes = 0;
   for (const message of queued) {
     const state = await files.inspect(message.hash);
@@ -33,7 +31,7 @@ export async function checkQueueFiles(store: SqliteMailStore, options: { repair:
       continue;
     }
     // Sent and removed by a running server since the list was read: not a loss.
-    if (state === 'missing' && !store.context.ledger.sql('SELECT 1 FROM outbound_messages WHERE blob_hash = ?').get(message.hash)) continue;
+    if (state === 'missing' && !store.isQueued(message.hash)) continue;
     const finding: AuditFinding =
       state === 'mismatch'
         ? { kind: 'queue.mismatch', severity: 'error', where: `queued message ${message.ids} (${message.hash})`, detail: 'the queued file’s bytes do not hash to its name; it will not be sent' }
@@ -65,7 +63,7 @@ export async function checkQueueFiles(store: SqliteMailStore, options: { repair:
   return { findings, files: queued.length, bytes };
 }
 
-async function repairQueueFile(store: SqliteMailStore, hash: string, state: 'missing' | 'mismatch', copies: readonly GoodCopy[], finding: AuditFinding): Promise<void> {
+async function repairQueueFile(store: IntegrityPort, hash: string, state: 'missing' | 'mismatch', copies: readonly GoodCopy[], finding: AuditFinding): Promise<void> {
   if (state === 'mismatch') await store.queueFiles.quarantine(hash);
   for (const copy of copies) {
     const bytes = await goodQueueBytes(copy, hash);

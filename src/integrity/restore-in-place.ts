@@ -1,8 +1,8 @@
 // `postkeep restore <backup> --to <dataDir> --in-place`, with the server stopped:
-// the repair for a damaged database page. SQLite cannot rebuild a page, so the
+// the repair for a damaged database page. A damaged page cannot be rebuilt, so the
 // database comes back from the backup, but the data folder is kept:
-//   1. the damaged database (and its -wal/-shm) moves to <dataDir>/damaged-<time>/,
-//      never deleted;
+//   1. the damaged database (with what the engine keeps beside it) moves to
+//      <dataDir>/damaged-<time>/, never deleted;
 //   2. blobs and queue files stay in place; only a copy that is missing or fails
 //      its hash is rewritten from the backup (verified);
 //   3. the backup's database goes into place, is opened as the server would, and
@@ -15,19 +15,18 @@
 //      orphan; orphans are never deleted), and it is counted here.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { copyFileDurably, syncDirectory } from '../durable-files.js';
 import { DatabaseDamaged, InvalidInput, NotFound } from '../errors.js';
 import type { Logger } from '../log.js';
 import { decodeFlags } from '../store/flags.js';
 import { FileBlobStore, sha256 } from '../store/blobs/file-blob-store.js';
-import { openStore } from '../store/open-store.js';
-import { queueDirectoryName } from '../store/sqlite/outbound-queue.js';
-import { rowChecksum, type MessageRow } from '../store/sqlite/rows.js';
-import { blobDirectoryName, databaseFileName, type SqliteMailStore } from '../store/sqlite/sqlite-store.js';
+import { blobDirectoryName, queueDirectoryName } from '../store/data-folder.js';
+import type { ManagedStore } from '../store/managed-store.js';
+import { openStore, storeEngine } from '../store/open-store.js';
+import type { LocatedRecord } from '../store/store-snapshot.js';
+import { storedRecordChecksum } from '../store/stored-record.js';
 import { readManifest } from './backup-manifest.js';
 import { checkDigests } from './restore.js';
 import { hashFile } from './hash-file.js';
-import { openReadOnlyDatabase } from './read-only-database.js';
 import type { BackupProblem } from './verify-backup.js';
 
 export interface InPlaceRestoreResult {
@@ -52,8 +51,8 @@ export async function restoreInPlace(backup: string, dataDir: string, log: Logge
   const source = path.resolve(backup);
   const target = path.resolve(dataDir);
   const manifest = await readManifest(source);
-  const targetDatabase = path.join(target, databaseFileName);
-  if (!(await fs.stat(targetDatabase).catch(() => null))) throw new InvalidInput(`${target} holds no store (${databaseFileName}); use \`postkeep restore\` without --in-place`);
+  const engine = storeEngine();
+  if (!(await engine.holdsStore(target))) throw new InvalidInput(`${target} holds no store (${engine.snapshotFileName}); use \`postkeep restore\` without --in-place`);
   const sourceDatabase = path.join(source, manifest.database.file);
   const databaseHash = await hashFile(sourceDatabase).catch(() => null);
   if (!databaseHash || databaseHash.sha256 !== manifest.database.sha256) {
@@ -64,12 +63,7 @@ export async function restoreInPlace(backup: string, dataDir: string, log: Logge
   // 1. The damaged database is kept aside: the re-linking below reads it, an admin may want it.
   const damagedDirectory = path.join(target, `damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   await fs.mkdir(damagedDirectory);
-  for (const suffix of ['', '-wal', '-shm']) {
-    await fs.rename(`${targetDatabase}${suffix}`, path.join(damagedDirectory, `${databaseFileName}${suffix}`)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-    });
-  }
-  await syncDirectory(target);
+  const damagedSnapshot = await engine.setAside(target, damagedDirectory);
 
   // 2. Files stay where they are; only a bad or missing copy comes from the backup.
   let keptFiles = 0;
@@ -94,7 +88,7 @@ export async function restoreInPlace(backup: string, dataDir: string, log: Logge
   }
 
   // 3. The backup's database into place, then the proof.
-  await copyFileDurably(sourceDatabase, targetDatabase);
+  await engine.installSnapshot(sourceDatabase, target);
 
   const store = await openStore({ dataDir: target, log });
   let matchingMailboxes = 0;
@@ -102,13 +96,13 @@ export async function restoreInPlace(backup: string, dataDir: string, log: Logge
   let unlinkedBlobs = 0;
   let problemsBeforeRelink = 0;
   try {
-    matchingMailboxes = checkDigests(store, manifest, problems);
+    matchingMailboxes = checkDigests(store.integrity, manifest, problems);
     problemsBeforeRelink = problems.length;
     // 4. Mail acknowledged after the backup, where the damaged database still tells where it belongs.
-    relinked = await relinkNewerMail(store, path.join(damagedDirectory, databaseFileName), problems, log);
-    await store.context.commit.idle();
-    const referenced = new Set((store.context.db.prepare('SELECT hash FROM blobs').all() as { hash: string }[]).map((row) => row.hash));
-    for await (const hash of store.context.blobs.list()) if (!referenced.has(hash)) unlinkedBlobs++;
+    relinked = await relinkNewerMail(store, damagedSnapshot, problems, log);
+    await store.integrity.settle();
+    const referenced = store.integrity.knownBlobHashes();
+    for await (const hash of store.integrity.blobs.list()) if (!referenced.has(hash)) unlinkedBlobs++;
   } finally {
     await store.close();
   }
@@ -126,20 +120,13 @@ export async function restoreInPlace(backup: string, dataDir: string, log: Logge
   };
 }
 
-type DamagedRow = MessageRow & { mailbox_object_id: string; login: string };
-
 /** Appends again every message the damaged database still describes (checksum good) that the backup lacks. */
-async function relinkNewerMail(store: SqliteMailStore, damagedFile: string, problems: BackupProblem[], log: Logger): Promise<number> {
-  let rows: DamagedRow[];
+async function relinkNewerMail(store: ManagedStore, damagedFile: string, problems: BackupProblem[], log: Logger): Promise<number> {
+  let rows: LocatedRecord[];
   try {
-    const damaged = openReadOnlyDatabase(damagedFile);
+    const damaged = storeEngine().openSnapshot(damagedFile);
     try {
-      rows = damaged
-        .prepare(
-          `SELECT messages.*, mailboxes.object_id AS mailbox_object_id, accounts.login AS login
-           FROM messages JOIN mailboxes ON mailboxes.id = messages.mailbox_id JOIN accounts ON accounts.id = mailboxes.account_id`,
-        )
-        .all() as DamagedRow[];
+      rows = damaged.allRecords();
     } finally {
       damaged.close();
     }
@@ -147,18 +134,17 @@ async function relinkNewerMail(store: SqliteMailStore, damagedFile: string, prob
     problems.push({ kind: 'relink.unreadable', where: damagedFile, detail: `the damaged database's messages cannot be read (${(error as Error).message}); mail newer than the backup stays in place as unreferenced blobs` });
     return 0;
   }
-  const present = store.context.db.prepare('SELECT 1 FROM messages JOIN mailboxes ON mailboxes.id = messages.mailbox_id WHERE mailboxes.object_id = ? AND messages.email_id = ?');
   let relinked = 0;
   for (const row of rows) {
-    if (present.get(row.mailbox_object_id, row.email_id)) continue;
+    if (store.integrity.holdsMessage(row.mailbox_object_id, row.email_id)) continue;
     const where = `${row.login} ${row.mailbox_object_id} UID ${row.uid}`;
     // A row the damage may have touched is not trusted to say where mail belongs.
-    if (rowChecksum(row.mailbox_object_id, row) !== row.checksum) {
+    if (storedRecordChecksum(row.mailbox_object_id, row) !== row.checksum) {
       problems.push({ kind: 'relink.record_checksum', where, detail: 'the damaged database’s row fails its checksum; not re-linked' });
       continue;
     }
     try {
-      const bytes = await store.context.blobs.read(row.blob_hash);
+      const bytes = await store.integrity.blobs.read(row.blob_hash);
       const account = await store.account(row.login);
       const mailbox = await account.getMailboxById(row.mailbox_object_id).catch((error: unknown) => {
         if (error instanceof NotFound) return account.getMailbox('INBOX');

@@ -5,17 +5,15 @@
 // (its rows are in the database, its files in <backup>/queue).
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { copyFileDurably } from '../durable-files.js';
 import { anchorFile, copyAnchor } from '../security-log/anchor.js';
 import { AlreadyExists, DatabaseDamaged } from '../errors.js';
 import type { Logger } from '../log.js';
 import { FileBlobStore, sha256 } from '../store/blobs/file-blob-store.js';
-import { openStore } from '../store/open-store.js';
-import { queueDirectoryName } from '../store/sqlite/outbound-queue.js';
-import { blobDirectoryName, databaseFileName, type SqliteMailStore } from '../store/sqlite/sqlite-store.js';
+import { blobDirectoryName, queueDirectoryName } from '../store/data-folder.js';
+import type { IntegrityPort } from '../store/integrity-port.js';
+import { openStore, storeEngine } from '../store/open-store.js';
 import { readManifest, type BackupManifest } from './backup-manifest.js';
 import { hashFile } from './hash-file.js';
-import { summarizeMailboxes } from './mailbox-summary.js';
 import type { BackupProblem } from './verify-backup.js';
 
 export interface RestoreResult {
@@ -31,9 +29,9 @@ export async function restoreBackup(backup: string, dataDir: string, log: Logger
   const source = path.resolve(backup);
   const target = path.resolve(dataDir);
   const manifest = await readManifest(source);
-  const targetDatabase = path.join(target, databaseFileName);
-  if (await fs.stat(targetDatabase).catch(() => null)) {
-    throw new AlreadyExists(`${target} already holds a store (${databaseFileName}); restore into an empty or new folder`);
+  const engine = storeEngine();
+  if (await engine.holdsStore(target)) {
+    throw new AlreadyExists(`${target} already holds a store (${engine.snapshotFileName}); restore into an empty or new folder`);
   }
   const sourceDatabase = path.join(source, manifest.database.file);
   const databaseHash = await hashFile(sourceDatabase).catch(() => null);
@@ -71,7 +69,7 @@ export async function restoreBackup(backup: string, dataDir: string, log: Logger
   await to.syncDirectories(directories);
   problems.push(...(await restoreQueue(source, target, manifest.queue, log)));
 
-  await copyFileDurably(sourceDatabase, targetDatabase);
+  await engine.installSnapshot(sourceDatabase, target);
   // With the backup's anchor, `log verify` of the restored store checks its chain's end.
   await copyAnchor(anchorFile(source), anchorFile(target));
 
@@ -79,7 +77,7 @@ export async function restoreBackup(backup: string, dataDir: string, log: Logger
   const store = await openStore({ dataDir: target, log });
   let matchingMailboxes = 0;
   try {
-    matchingMailboxes = checkDigests(store, manifest, problems);
+    matchingMailboxes = checkDigests(store.integrity, manifest, problems);
   } finally {
     await store.close();
   }
@@ -93,9 +91,9 @@ export async function restoreBackup(backup: string, dataDir: string, log: Logger
 }
 
 /** Compares every restored mailbox's digest (recomputed and stored) with the manifest's; returns how many match. */
-export function checkDigests(store: SqliteMailStore, manifest: BackupManifest, problems: BackupProblem[]): number {
+export function checkDigests(store: Pick<IntegrityPort, 'summarizeMailboxes'>, manifest: BackupManifest, problems: BackupProblem[]): number {
   let matching = 0;
-  const restored = new Map(summarizeMailboxes(store.context.db).map((summary) => [summary.id, summary]));
+  const restored = new Map(store.summarizeMailboxes().map((summary) => [summary.id, summary]));
   for (const expected of manifest.mailboxes) {
     const where = `${expected.account}/${expected.name}`;
     const found = restored.get(expected.id);

@@ -5,9 +5,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.js';
 import type { BlobState, FileBlobStore } from '../store/blobs/file-blob-store.js';
-import { MirroredBlobStore } from '../store/blobs/mirrored-blob-store.js';
-import type { StoreContext } from '../store/sqlite/context.js';
-import { isBlobHash } from '../store/sqlite/row-damage.js';
+import { isBlobHash } from '../store/blob-hash.js';
+import type { IntegrityPort } from '../store/integrity-port.js';
 
 export interface ScrubOptions {
   /** Days one pass over every blob is spread across. */
@@ -33,7 +32,7 @@ export interface Scrubber {
 
 const batchSize = 200;
 
-export function startScrub(context: StoreContext, options: ScrubOptions, runInBackground = true): Scrubber {
+export function startScrub(store: IntegrityPort, options: ScrubOptions, runInBackground = true): Scrubber {
   let stopped = false;
   let wake: (() => void) | null = null;
   let timer: NodeJS.Timeout | null = null;
@@ -54,26 +53,26 @@ export function startScrub(context: StoreContext, options: ScrubOptions, runInBa
 
   async function pass(spreadOverPeriod: boolean): Promise<ScrubPass> {
     const started = performance.now();
-    const totalBytes = (context.db.prepare('SELECT coalesce(sum(size), 0) AS bytes FROM blobs').get() as { bytes: number }).bytes;
-    const copies = 1 + (context.blobs instanceof MirroredBlobStore ? context.blobs.mirrors.length : 0);
+    const totalBytes = store.blobBytes();
+    const copies = 1 + store.blobMirrors.length;
     // Bytes per second: the period's pace, never above the budget.
     const rate = spreadOverPeriod ? Math.min(budget, Math.max((totalBytes * copies) / (options.periodDays * 86_400), 1)) : budget;
     const result: ScrubPass = { blobs: 0, bytes: 0, problems: 0, repaired: 0, seconds: 0 };
     let cursor = '';
     while (!stopped) {
-      const rows = context.db.prepare('SELECT hash, size FROM blobs WHERE hash > ? ORDER BY hash LIMIT ?').all(cursor, batchSize) as { hash: string; size: number }[];
+      const rows = store.blobPage(cursor, batchSize);
       if (rows.length === 0) break;
       for (const row of rows) {
         if (stopped) break;
         cursor = row.hash;
-        if (context.blobsInFlight.has(row.hash)) continue;
+        if (store.isWriting(row.hash)) continue;
         // A damaged hash names no file: reported (audit names the row), and the pass goes on past it.
         if (!isBlobHash(row.hash)) {
           options.log.error('integrity.blob_row_malformed', { hash: String(row.hash).slice(0, 80) });
           result.problems++;
           continue;
         }
-        const outcome = await scrubBlob(context, row.hash, options.log);
+        const outcome = await scrubBlob(store, row.hash, options.log);
         result.blobs++;
         result.bytes += row.size * copies;
         result.problems += outcome.problems;
@@ -112,13 +111,13 @@ export function startScrub(context: StoreContext, options: ScrubOptions, runInBa
 }
 
 /** Checks every copy of one blob; a bad one is moved aside and rewritten from a good one. */
-async function scrubBlob(context: StoreContext, hash: string, log: Logger): Promise<{ problems: number; repaired: number }> {
-  const copies: FileBlobStore[] = [context.blobs, ...(context.blobs instanceof MirroredBlobStore ? context.blobs.mirrors : [])];
+async function scrubBlob(store: IntegrityPort, hash: string, log: Logger): Promise<{ problems: number; repaired: number }> {
+  const copies: FileBlobStore[] = [store.blobs, ...store.blobMirrors];
   const states: BlobState[] = [];
   for (const copy of copies) states.push(await copy.inspect(hash));
   if (states.every((state) => state === 'good')) return { problems: 0, repaired: 0 };
   // The garbage collector may have removed it meanwhile: that is not a finding.
-  if (!context.db.prepare('SELECT 1 FROM blobs WHERE hash = ?').get(hash)) return { problems: 0, repaired: 0 };
+  if (!store.knowsBlob(hash)) return { problems: 0, repaired: 0 };
   const goodIndex = states.indexOf('good');
   let good: Buffer | null = null;
   if (goodIndex >= 0) good = await copies[goodIndex]!.read(hash).catch(() => null);

@@ -6,15 +6,15 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { listSpoolFiles, spoolDirectoryName } from '../imap/literal-spool.js';
-import type { SqliteMailStore } from '../store/sqlite/sqlite-store.js';
+import type { IntegrityPort } from '../store/integrity-port.js';
 import type { AuditFinding } from './audit.js';
 
 /** The spool folder of the data folder that holds this store's blobs. */
-export function spoolDirectoryOf(store: SqliteMailStore): string {
-  return path.join(path.dirname(store.context.blobs.root), spoolDirectoryName);
+export function spoolDirectoryOf(store: Pick<IntegrityPort, 'dataDirectory'>): string {
+  return path.join(store.dataDirectory, spoolDirectoryName);
 }
 
-export async function checkSpoolFiles(store: SqliteMailStore, options: { repair: boolean; leftoverAgeMilliseconds: number }): Promise<AuditFinding[]> {
+export async function checkSpoolFiles(store: Pick<IntegrityPort, 'dataDirectory'>, options: { repair: boolean; leftoverAgeMilliseconds: number }): Promise<AuditFinding[]> {
   const directory = spoolDirectoryOf(store);
   const findings: AuditFinding[] = [];
   for (const file of await listSpoolFiles(directory)) {

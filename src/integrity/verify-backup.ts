@@ -3,13 +3,11 @@
 // checksum and mailbox digest — and lists each problem instead of stopping at the first.
 import * as path from 'node:path';
 import { FileBlobStore } from '../store/blobs/file-blob-store.js';
-import { queueDirectoryName } from '../store/sqlite/outbound-queue.js';
-import { blobDirectoryName } from '../store/sqlite/sqlite-store.js';
+import { blobDirectoryName, queueDirectoryName } from '../store/data-folder.js';
+import { storeEngine } from '../store/open-store.js';
 import type { Logger } from '../log.js';
 import { readManifest, type BackupManifest } from './backup-manifest.js';
 import { hashFile } from './hash-file.js';
-import { summarizeMailboxes } from './mailbox-summary.js';
-import { openReadOnlyDatabase } from './read-only-database.js';
 
 export interface BackupProblem {
   kind: string;
@@ -63,12 +61,10 @@ export async function verifyBackup(directory: string, log: Logger, options: { on
 /** The snapshot's own structure, then each mailbox recomputed from its records against the manifest's digest. */
 function checkDatabase(file: string, manifest: BackupManifest): BackupProblem[] {
   const problems: BackupProblem[] = [];
-  const database = openReadOnlyDatabase(file);
+  const database = storeEngine().openSnapshot(file);
   try {
-    for (const { integrity_check: line } of database.pragma('integrity_check') as { integrity_check: string }[]) {
-      if (line !== 'ok') problems.push({ kind: 'database.integrity', where: manifest.database.file, detail: line });
-    }
-    const summaries = new Map(summarizeMailboxes(database).map((summary) => [summary.id, summary]));
+    for (const line of database.structureProblems()) problems.push({ kind: 'database.integrity', where: manifest.database.file, detail: line });
+    const summaries = new Map(database.summarizeMailboxes().map((summary) => [summary.id, summary]));
     for (const expected of manifest.mailboxes) {
       const where = `${expected.account}/${expected.name}`;
       const found = summaries.get(expected.id);

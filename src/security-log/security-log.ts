@@ -17,8 +17,8 @@ export interface SecurityLogOptions {
   /** Events held while the database cannot be written; beyond this they are counted and dropped. */
   maxPending?: number;
   /**
-   * Most events per transaction (default 256). better-sqlite3 is synchronous, so one
-   * huge batch would stall the event loop; between batches other work runs.
+   * Most events per transaction (default 256). The embedded store writes synchronously,
+   * so one huge batch would stall the event loop; between batches other work runs.
    */
   maxBatch?: number;
 }

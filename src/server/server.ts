@@ -74,7 +74,7 @@ export async function startServer(config: Config, log: Logger, options: { smtp?:
   const collect = () => store.admin.collectGarbage().catch((error) => log.error('store.garbage_collection_failed', { error: String(error) }));
   // Not unref'd: until stop(), this timer is (also) what keeps the process alive.
   const timer = setInterval(collect, config.store.garbageCollectionHours * 3_600_000);
-  const scrub = config.store.scrubDays > 0 ? startScrub(store.context, { periodDays: config.store.scrubDays, megabytesPerSecond: config.store.scrubMegabytesPerSecond, log }) : null;
+  const scrub = config.store.scrubDays > 0 ? startScrub(store.integrity, { periodDays: config.store.scrubDays, megabytesPerSecond: config.store.scrubMegabytesPerSecond, log }) : null;
   credentials.watch();
   // SIGHUP: the admin's "reload the certificate now" (e.g. a certbot deploy hook).
   const onHangup = () => void credentials.reload('signal');

@@ -2,9 +2,9 @@
 // that is the embedded SQLite store; a PostgreSQL one will be chosen here too.
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { databaseFileName, openSqliteStore, type SqliteMailStore } from './sqlite/sqlite-store.js';
+import { sqliteEngine } from './sqlite/sqlite-engine.js';
+import { openSqliteStore, type SqliteMailStore } from './sqlite/sqlite-store.js';
+import type { StoreEngine } from './store-engine.js';
 
 export interface StoreOptions {
   dataDir: string;
@@ -20,11 +20,19 @@ export async function openStore(options: StoreOptions): Promise<SqliteMailStore>
 }
 
 /**
+ * The engine that reads and writes stores that are not open (a backup's snapshot, a
+ * copy to compare, a data folder to restore into).
+ */
+export function storeEngine(): StoreEngine {
+  return sqliteEngine;
+}
+
+/**
  * Whether `dataDir` already holds a store. Opening one creates it, so every command
  * but `init` and `start` asks first: a mistyped folder must not become an empty store.
  */
 export function storeExists(dataDir: string): boolean {
-  return fs.existsSync(path.join(dataDir, databaseFileName));
+  return storeEngine().holdsSnapshot(dataDir);
 }
 
 /** The store as the config describes it: what the server and every CLI command open. */

@@ -129,7 +129,7 @@ test('the background scrub reports a blob row with a damaged hash and goes on pa
     database.prepare("UPDATE blobs SET hash = '0' || substr(hash, 2, 30) || 'Z' WHERE hash = ?").run(appended[1]!.blobHash);
     database.close();
     const log = createMemoryLogger();
-    const scrubber = startScrub(temporary.store.context, { periodDays: 7, megabytesPerSecond: 1000, log }, false);
+    const scrubber = startScrub(temporary.store.integrity, { periodDays: 7, megabytesPerSecond: 1000, log }, false);
     try {
       const pass = await scrubber.runPass();
       assert.equal(pass.problems, 1);

@@ -120,7 +120,7 @@ test('audit compares every copy and repair rewrites a bad mirror copy from the p
 
 async function scrubFixture(store: SqliteMailStore, megabytesPerSecond: number) {
   const log = createMemoryLogger();
-  const scrubber = startScrub(store.context, { periodDays: 7, megabytesPerSecond, log }, false);
+  const scrubber = startScrub(store.integrity, { periodDays: 7, megabytesPerSecond, log }, false);
   cleanups.unshift(() => scrubber.stop());
   return { scrubber, log };
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InvalidInput } from '../../errors.js';
 import { auditStore, type AuditFinding, type AuditReport } from '../../integrity/audit.js';
 import { openGoodCopy, type GoodCopy } from '../../integrity/good-copy.js';
-import { describeDatabaseError } from '../../integrity/read-only-database.js';
+import { storeEngine } from '../../store/open-store.js';
 import { createProgress } from '../progress.js';
 import { action, withStore, type GlobalOptions } from '../session.js';
 
@@ -40,13 +40,13 @@ export function registerAudit(program: Command): void {
               onProgress: (done, total) => progress.update(Math.round(done / 1e6), Math.max(1, Math.ceil(total / 1e6))),
             });
           } catch (error) {
-            throw describeDatabaseError(`${config.dataDir}/postkeep.db`, error);
+            throw storeEngine().describeError(`${config.dataDir}/${storeEngine().snapshotFileName}`, error);
           } finally {
             for (const copy of copies) copy.close();
           }
           // A repair rewrites records and blobs: nothing else may write meanwhile.
         }, options.repair ? { exclusive: 'audit --repair' } : {}).catch((error: unknown) => {
-          throw describeDatabaseError('the database of the data folder', error);
+          throw storeEngine().describeError('the database of the data folder', error);
         });
         progress.finish();
         process.stdout.write(options.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));

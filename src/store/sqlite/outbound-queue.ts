@@ -29,7 +29,7 @@ interface RecipientRow {
   last_error: string | null;
 }
 
-export const queueDirectoryName = 'queue';
+export { queueDirectoryName } from '../data-folder.js';
 
 export class SqliteOutboundQueue implements OutboundQueue {
   /** Files being written right now: a concurrent remove() must leave them. */

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { AlreadyExists, InvalidInput, NotFound } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { FileBlobStore } from '../blobs/file-blob-store.js';
+import { blobDirectoryName } from '../data-folder.js';
 import { MirroredBlobStore } from '../blobs/mirrored-blob-store.js';
 import { ChangeNotifier } from '../change-notifier.js';
 import { decodeFlags } from '../flags.js';
@@ -10,6 +11,8 @@ import { normalizeMailboxName, parentNames } from '../mailbox-name.js';
 import type { AccountInfo, AdminTokenInfo, AliasInfo, AppPasswordInfo, LoginCredentials, SecondFactorState, DeliveryOutcome, DeliveryRecipient, DomainInfo, GarbageReport, MailStore, MessageSource, SecurityLogDraft, SecurityLogEntry, SecurityLogQuery, StoreAdmin, UndeleteOptions, UndeleteResult } from '../types.js';
 import { checkedDate, storeBlob } from './store-blob.js';
 import { SqliteAccountStore } from './account-store.js';
+import type { ManagedStore } from '../managed-store.js';
+import { SqliteIntegrity } from './sqlite-integrity.js';
 import { findInconsistencies, type Inconsistency } from './consistency.js';
 import { StoreContext } from './context.js';
 import { openDatabase } from './database.js';
@@ -36,7 +39,7 @@ export interface SqliteStoreOptions {
 }
 
 export const databaseFileName = 'postkeep.db';
-export const blobDirectoryName = 'blobs';
+export { blobDirectoryName };
 
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteMailStore> {
   const blobRoot = path.join(options.dataDir, blobDirectoryName);
@@ -52,8 +55,10 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
   return new SqliteMailStore(context, queueFiles);
 }
 
-export class SqliteMailStore implements MailStore {
+export class SqliteMailStore implements ManagedStore {
   readonly admin: StoreAdmin;
+  /** What audit, scrub, backup and restore work through. */
+  readonly integrity: SqliteIntegrity;
   readonly outbound: SqliteOutboundQueue;
   readonly dkimKeys: SqliteDkimKeyStore;
 
@@ -65,6 +70,7 @@ export class SqliteMailStore implements MailStore {
     this.admin = new SqliteStoreAdmin(context, this);
     this.outbound = new SqliteOutboundQueue(context, queueFiles);
     this.dkimKeys = new SqliteDkimKeyStore(context);
+    this.integrity = new SqliteIntegrity(context, queueFiles);
   }
 
   async account(login: string): Promise<SqliteAccountStore> {

@@ -2,7 +2,7 @@
 // compare) without changing it: read-only, no migration. A damaged file is
 // refused with a message that names it and says what to do.
 import Database from 'better-sqlite3';
-import { DatabaseDamaged, InvalidInput } from '../errors.js';
+import { DatabaseDamaged, InvalidInput } from '../../errors.js';
 
 export type ReadOnlyDatabase = Database.Database;
 

@@ -3,22 +3,10 @@
 // what backup writes into its manifest and what verify, restore and compare
 // hold a copy to.
 import type Database from 'better-sqlite3';
-import { emptyDigest, xorDigest } from '../store/record-checksum.js';
-import { messageRowDamage } from '../store/sqlite/row-damage.js';
-import { rowChecksum, type MessageRow } from '../store/sqlite/rows.js';
-
-export interface MailboxSummary {
-  account: string;
-  name: string;
-  /** MAILBOXID: the same in a store and its copies, whatever the mailbox is called. */
-  id: string;
-  uidValidity: number;
-  messages: number;
-  storedDigest: string;
-  computedDigest: string;
-  /** UIDs whose fields no longer hash to their stored checksum. */
-  corruptRecords: number[];
-}
+import { emptyDigest, xorDigest } from '../record-checksum.js';
+import type { MailboxSummary } from '../store-snapshot.js';
+import { messageRowDamage } from './row-damage.js';
+import { rowChecksum, type MessageRow } from './rows.js';
 
 export function summarizeMailboxes(database: Database.Database): MailboxSummary[] {
   const mailboxes = database
