@@ -90,7 +90,7 @@ export async function restoreInPlace(backup: string, dataDir: string, log: Logge
   // 3. The backup's database into place, then the proof.
   await engine.installSnapshot(sourceDatabase, target);
 
-  const store = await openStore({ dataDir: target, log });
+  const store: ManagedStore = await openStore({ dataDir: target, log });
   let matchingMailboxes = 0;
   let relinked = 0;
   let unlinkedBlobs = 0;

@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import { FileBlobStore, sha256 } from '../store/blobs/file-blob-store.js';
 import { blobDirectoryName, queueDirectoryName } from '../store/data-folder.js';
 import type { IntegrityPort } from '../store/integrity-port.js';
+import type { ManagedStore } from '../store/managed-store.js';
 import { openStore, storeEngine } from '../store/open-store.js';
 import { readManifest, type BackupManifest } from './backup-manifest.js';
 import { hashFile } from './hash-file.js';
@@ -74,7 +75,7 @@ export async function restoreBackup(backup: string, dataDir: string, log: Logger
   await copyAnchor(anchorFile(source), anchorFile(target));
 
   // Opened the way the server opens it: WAL back on, an older schema migrated.
-  const store = await openStore({ dataDir: target, log });
+  const store: ManagedStore = await openStore({ dataDir: target, log });
   let matchingMailboxes = 0;
   try {
     matchingMailboxes = checkDigests(store.integrity, manifest, problems);

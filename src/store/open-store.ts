@@ -2,6 +2,7 @@
 // that is the embedded SQLite store; a PostgreSQL one will be chosen here too.
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import type { ManagedStore } from './managed-store.js';
 import { sqliteEngine } from './sqlite/sqlite-engine.js';
 import { openSqliteStore, type SqliteMailStore } from './sqlite/sqlite-store.js';
 import type { StoreEngine } from './store-engine.js';
@@ -15,6 +16,11 @@ export interface StoreOptions {
   acknowledgeAfterCopies?: number;
 }
 
+/**
+ * The embedded store at a data folder. Its type is the engine's class so that tests
+ * can reach engine internals for fault injection; code under src/ holds it as a
+ * ManagedStore (openConfiguredStore), never by the engine's name.
+ */
 export async function openStore(options: StoreOptions): Promise<SqliteMailStore> {
   return openSqliteStore(options);
 }
@@ -36,7 +42,7 @@ export function storeExists(dataDir: string): boolean {
 }
 
 /** The store as the config describes it: what the server and every CLI command open. */
-export function openConfiguredStore(config: Config, log: Logger): Promise<SqliteMailStore> {
+export function openConfiguredStore(config: Config, log: Logger): Promise<ManagedStore> {
   return openStore({
     dataDir: config.dataDir,
     log,
