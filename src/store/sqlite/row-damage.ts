@@ -113,9 +113,7 @@ export const accountRowDamage = (row: object): string | null => damageOf(account
 export const blobRowDamage = (row: object): string | null => damageOf(blobRules, row);
 export const expungedRowDamage = (row: object): string | null => damageOf(expungedRules, row);
 
-export function isBlobHash(value: unknown): value is string {
-  return typeof value === 'string' && sha256Hex.test(value);
-}
+export { isBlobHash } from '../blob-hash.js';
 
 /** A message row that passed `messageRowDamage`, typed as what the schema promises. */
 export function isWellFormedMessage(row: object): row is MessageRow {
