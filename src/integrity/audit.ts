@@ -7,7 +7,7 @@
 // cannot prove stays reported (and a bad blob file is moved to quarantine).
 import { performance } from 'node:perf_hooks';
 import { isBlobHash } from '../store/blob-hash.js';
-import type { BlobState, FileBlobStore } from '../store/blobs/file-blob-store.js';
+import type { BlobCopy, BlobState } from '../store/blob-copy.js';
 import type { AccountScope, Inconsistency, IntegrityPort, OrphanBlob, ScopedBlob } from '../store/integrity-port.js';
 import type { ManagedStore } from '../store/managed-store.js';
 import { mirrorCopy, type GoodCopy } from './good-copy.js';
@@ -197,7 +197,7 @@ async function checkBlobs(
   accountId: AccountScope | undefined,
   options: AuditOptions,
   copies: readonly GoodCopy[],
-  mirrors: readonly FileBlobStore[],
+  mirrors: readonly BlobCopy[],
 ): Promise<BlobCheck> {
   const findings: AuditFinding[] = [];
   const total = wanted.reduce((sum, blob) => sum + blob.size, 0);
@@ -299,7 +299,7 @@ async function handleBadBlob(port: IntegrityPort, blob: { hash: string; size: nu
 }
 
 /** A mirror's copy is rewritten from the primary's verified bytes (the primary was checked, and repaired if it could be, just before). */
-async function handleBadMirrorCopy(port: IntegrityPort, mirror: FileBlobStore, hash: string, state: Exclude<BlobState, 'good'>, repair: boolean): Promise<AuditFinding> {
+async function handleBadMirrorCopy(port: IntegrityPort, mirror: BlobCopy, hash: string, state: Exclude<BlobState, 'good'>, repair: boolean): Promise<AuditFinding> {
   const finding: AuditFinding = {
     kind: `blob.mirror_${state}`,
     severity: 'error',

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidInput } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { BlobCopy } from '../store/blob-copy.js';
 import { FileBlobStore, sha256 } from '../store/blobs/file-blob-store.js';
 import { blobDirectoryName } from '../store/data-folder.js';
 import type { RecordSource } from '../store/integrity-port.js';
@@ -71,17 +72,10 @@ export function openGoodCopy(directory: string, log: Logger): GoodCopy {
 }
 
 /** A configured blob mirror as a source of good bytes (it holds no records). */
-export function mirrorCopy(mirror: FileBlobStore): GoodCopy {
+export function mirrorCopy(mirror: BlobCopy): GoodCopy {
   return {
     directory: mirror.root,
-    async readBlob(hash) {
-      try {
-        const bytes = await fs.promises.readFile(mirror.pathOf(hash));
-        return sha256(bytes) === hash ? bytes : null;
-      } catch {
-        return null;
-      }
-    },
+    readBlob: (hash) => mirror.readIfGood(hash),
     findRecordByChecksum: () => null,
     findRecordByUid: () => null,
     blobRow: () => null,

@@ -4,7 +4,7 @@
 // Silent corruption is found on a schedule, not only when someone reads the mail.
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.js';
-import type { BlobState, FileBlobStore } from '../store/blobs/file-blob-store.js';
+import type { BlobCopy, BlobState } from '../store/blob-copy.js';
 import { isBlobHash } from '../store/blob-hash.js';
 import type { IntegrityPort } from '../store/integrity-port.js';
 
@@ -112,7 +112,7 @@ export function startScrub(store: IntegrityPort, options: ScrubOptions, runInBac
 
 /** Checks every copy of one blob; a bad one is moved aside and rewritten from a good one. */
 async function scrubBlob(store: IntegrityPort, hash: string, log: Logger): Promise<{ problems: number; repaired: number }> {
-  const copies: FileBlobStore[] = [store.blobs, ...store.blobMirrors];
+  const copies: BlobCopy[] = [store.blobs, ...store.blobMirrors];
   const states: BlobState[] = [];
   for (const copy of copies) states.push(await copy.inspect(hash));
   if (states.every((state) => state === 'good')) return { problems: 0, repaired: 0 };

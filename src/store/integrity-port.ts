@@ -4,7 +4,7 @@
 // engine's own structural check, and a snapshot for a backup. Each engine
 // implements it beside its own files; nothing here names one.
 import type { Logger } from '../log.js';
-import type { FileBlobStore } from './blobs/file-blob-store.js';
+import type { BlobCopy } from './blob-copy.js';
 import type { MailboxSummary, CopiedBlobRow } from './store-snapshot.js';
 import type { StoredRecord } from './stored-record.js';
 
@@ -77,11 +77,11 @@ export interface IntegrityPort {
   /** The data folder (the spool and the queue live in it too). */
   readonly dataDirectory: string;
   /** The primary blob copy; a mirrored store reads and writes its mirrors through it. */
-  readonly blobs: FileBlobStore;
+  readonly blobs: BlobCopy;
   /** The configured mirrors (empty without). */
-  readonly blobMirrors: readonly FileBlobStore[];
+  readonly blobMirrors: readonly BlobCopy[];
   /** The outbound queue's message files (only the queue writes them). */
-  readonly queueFiles: FileBlobStore;
+  readonly queueFiles: BlobCopy;
   /** Where findings about the metadata itself point (the database file's name). */
   readonly metadataName: string;
 

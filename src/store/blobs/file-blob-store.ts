@@ -276,6 +276,16 @@ export class FileBlobStore {
     }
   }
 
+  /** The bytes only if they hash to the name; a bad or missing file is left where it lies (a copy someone may want intact). */
+  async readIfGood(hash: string): Promise<Buffer | null> {
+    try {
+      const bytes = await fs.readFile(this.pathOf(hash));
+      return sha256(bytes) === hash ? bytes : null;
+    } catch {
+      return null;
+    }
+  }
+
   /** Moves a bad file aside (never deletes it: an admin may want to look) and reports it. */
   private async mismatch(hash: string): Promise<IntegrityError> {
     const file = this.pathOf(hash);
