@@ -15,6 +15,8 @@ import { describeError, HttpError, readJsonBody, sendJson } from './admin-http.j
 import { matchRoute, type Actor, type AdminContext, type Route } from './admin-routes.js';
 import { AdminSessions, sessionTokenPrefix } from './admin-sessions.js';
 import { hashAdminToken } from './admin-token.js';
+import { answerProbe, probeFor } from './probe-endpoints.js';
+import type { HealthProbes } from '../server/health-probes.js';
 import { auditRoutes } from './audit-routes.js';
 import { queueRoutes } from './queue-routes.js';
 import { sessionRoutes } from './session-routes.js';
@@ -42,6 +44,8 @@ export interface AdminServerOptions {
   handshakeTimeoutSeconds?: number;
   /** How long stop() lets requests in progress finish before closing their connections; default 5. */
   shutdownGraceSeconds?: number;
+  /** What GET /healthz/live, /healthz/ready and /metrics answer (probe-endpoints.ts); without it they are 404. */
+  probes?: HealthProbes;
 }
 
 export interface AdminServer {
@@ -63,7 +67,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       maxHeaderSize: 16 * 1024,
       handshakeTimeout: (options.handshakeTimeoutSeconds ?? 10) * 1000,
     },
-    (request, response) => void handle(context, request, response, maxBodyBytes),
+    (request, response) => void handle(context, request, response, maxBodyBytes, options.probes),
   );
   // Counted at accept: Node's own maxConnections would drop sockets silently, and
   // closeAllConnections() in stop() does not see a socket still in its handshake.
@@ -99,11 +103,17 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   };
 }
 
-async function handle(context: AdminContext, request: IncomingMessage, response: ServerResponse, maxBodyBytes: number): Promise<void> {
+async function handle(context: AdminContext, request: IncomingMessage, response: ServerResponse, maxBodyBytes: number, probes: HealthProbes | undefined): Promise<void> {
   const address = request.socket.remoteAddress ?? '';
   const method = request.method ?? '';
   try {
     const url = new URL(request.url ?? '/', 'https://admin.invalid');
+    const probe = probes === undefined ? null : probeFor(url.pathname);
+    if (probe !== null) {
+      // Health probes go without a credential, as orchestrators expect; metrics need one.
+      if (probe === 'metrics') await authenticateBearer(context, request, address);
+      return await answerProbe(probe, method, probes!, response);
+    }
     const match = matchRoute(adminRoutes, method, url.pathname);
     if (!match) throw new HttpError(404, `there is no endpoint ${method} ${url.pathname}`);
     // Credentials are checked before any body is read.

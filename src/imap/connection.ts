@@ -14,6 +14,7 @@ import { commands } from './commands/index.js';
 import { CommandReader, isIdleDone, ParseError, parseCommand, type CommandFrame, type LiteralOffer, type ReaderEvent } from './parser/index.js';
 import { bad, ConnectionBroken, errorToReply, formatReply, ImapReply, ResponseWriter } from './response.js';
 import { storageFailure } from '../store/storage-failure.js';
+import { imapCommandAnswered } from '../metrics/metrics.js';
 import { LiteralSpool } from './literal-spool.js';
 import type { ImapLimits } from './server.js';
 import { SpoolBudget } from './spool-budget.js';
@@ -379,9 +380,12 @@ export class ImapConnection implements ConnectionControl {
 
   private async run(frame: CommandFrame): Promise<void> {
     const session = this.session;
+    const started = performance.now();
     const parsed = parseCommand(frame, { utf8: session.utf8 });
     if (!parsed.ok) {
-      await this.writer.write(formatReply(parsed.error.tag ?? frame.tag ?? '*', errorToReply(parsed.error)));
+      const refusal = errorToReply(parsed.error);
+      imapCommandAnswered(null, refusal.status, (performance.now() - started) / 1000);
+      await this.writer.write(formatReply(parsed.error.tag ?? frame.tag ?? '*', refusal));
       return;
     }
     const command = parsed.command;
@@ -411,6 +415,8 @@ export class ImapConnection implements ConnectionControl {
       const allowExpunge = !['FETCH', 'STORE', 'SEARCH'].includes(command.name);
       await session.sync(allowExpunge).catch((error) => this.options.log.warn('imap.sync_failed', { error: String(error) }));
     }
+    // A name from the command table, never the client's text for an unknown one.
+    imapCommandAnswered(spec ? command.name : null, reply.status, (performance.now() - started) / 1000);
     await this.writer.tagged(command.tag, reply);
   }
 

@@ -8,6 +8,7 @@
 import type * as net from 'node:net';
 import type { Logger } from '../log.js';
 import { addressGroup } from './address-group.js';
+import { connectionClosed, connectionOpened } from '../metrics/metrics.js';
 
 /** How long a refused socket has to flush its one-line refusal before it is destroyed. */
 export const refusalLingerMilliseconds = 1_000;
@@ -94,12 +95,14 @@ export class ConnectionGate {
       return false;
     }
     this.open.add(socket);
+    connectionOpened(this.options.protocol);
     this.perAddress.set(group, count + 1);
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
       this.open.delete(socket);
+      connectionClosed(this.options.protocol);
       const remaining = (this.perAddress.get(group) ?? 1) - 1;
       if (remaining <= 0) this.perAddress.delete(group);
       else this.perAddress.set(group, remaining);

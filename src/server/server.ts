@@ -15,6 +15,9 @@ import { configurePasswordHashing } from '../auth/hash-limiter.js';
 import { startAdminServer, type AdminServer } from '../admin/admin-server.js';
 import { SecurityLog } from '../security-log/security-log.js';
 import { teeSecurityEvents } from '../security-log/security-log-tee.js';
+import { countEvents } from '../metrics/event-metrics.js';
+import { createHealthProbes } from './health-probes.js';
+import { Readiness } from './readiness.js';
 
 export interface RunningServer {
   store: MailStore;
@@ -34,7 +37,10 @@ export async function startServer(config: Config, log: Logger, options: { smtp?:
   // Security events (auth.*, admin.*, integrity.* …) also go to the tamper-evident log.
   const securityLog = new SecurityLog({ dataDir: config.dataDir, log });
   log = teeSecurityEvents(log, securityLog);
+  // Logins, deliveries, refused connections and integrity.* events are counted for /metrics.
+  log = countEvents(log);
   const store = await openConfiguredStore(config, log);
+  const readiness = new Readiness();
   securityLog.attach(store);
   // Brute-force pacing from [auth]; the decoy hash is made now so no first login pays for it.
   configureLoginPacing(store, config.auth);
@@ -63,7 +69,7 @@ export async function startServer(config: Config, log: Logger, options: { smtp?:
     : null;
   // The admin API gets the same TLS policy and certificate reloads as the mail listeners.
   const admin = config.admin.enabled
-    ? await startAdminServer({ store, log, credentials, host: config.admin.host, port: config.admin.port, anchorFile: securityLog.anchorFile, sessionMinutes: config.admin.sessionMinutes, maxConnections: config.admin.maxConnections, maxConnectionsPerIp: config.admin.maxConnectionsPerIp, handshakeTimeoutSeconds: config.admin.handshakeTimeoutSeconds, shutdownGraceSeconds: config.shutdown.graceSeconds }).catch(async (error) => {
+    ? await startAdminServer({ store, log, credentials, host: config.admin.host, port: config.admin.port, anchorFile: securityLog.anchorFile, sessionMinutes: config.admin.sessionMinutes, maxConnections: config.admin.maxConnections, maxConnectionsPerIp: config.admin.maxConnectionsPerIp, handshakeTimeoutSeconds: config.admin.handshakeTimeoutSeconds, shutdownGraceSeconds: config.shutdown.graceSeconds, probes: createHealthProbes(store, readiness) }).catch(async (error) => {
         await imap?.stop();
         await smtp.stop();
         await securityLog.close();
@@ -80,6 +86,7 @@ export async function startServer(config: Config, log: Logger, options: { smtp?:
   const onHangup = () => void credentials.reload('signal');
   process.on('SIGHUP', onHangup);
   log.info('server.started', { dataDir: config.dataDir, hostname: config.hostname, pid: process.pid });
+  readiness.markReady();
   let stopped = false;
   return {
     store,
@@ -92,6 +99,8 @@ export async function startServer(config: Config, log: Logger, options: { smtp?:
     async stop() {
       if (stopped) return;
       stopped = true;
+      // First of all: /healthz/ready answers 503 for the whole drain.
+      readiness.markStopping();
       process.off('SIGHUP', onHangup);
       credentials.close();
       clearInterval(timer);

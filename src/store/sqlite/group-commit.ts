@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { syncDirectory } from '../../durable-files.js';
 import { StoreUnavailable } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { reportCommit, reportLogSync } from '../store-timings.js';
 import type { SqliteDatabase } from './database.js';
 
 interface PendingWrite {
@@ -66,6 +67,11 @@ export class GroupCommit {
     });
   }
 
+  /** Why writes are refused (the failed log fsync), or null while they are taken: the readiness probe's latch. */
+  get refusal(): string | null {
+    return this.failure?.message ?? null;
+  }
+
   /** Resolves when everything queued so far has committed. */
   async idle(): Promise<void> {
     while (this.flushing) await new Promise((resolve) => setImmediate(resolve));
@@ -81,7 +87,9 @@ export class GroupCommit {
       }
       try {
         await this.syncDirectories(batch.flatMap((write) => write.directories));
+        const started = performance.now();
         this.commit(batch, outcomes);
+        reportCommit((performance.now() - started) / 1000, batch.length);
       } catch (error) {
         // The commit or a directory fsync failed: nothing in the batch is acknowledged.
         for (const write of batch) write.reject(error);
@@ -89,7 +97,9 @@ export class GroupCommit {
       }
       if (this.walFile !== null) {
         try {
+          const started = performance.now();
           await this.syncLog(this.walFile);
+          reportLogSync((performance.now() - started) / 1000);
         } catch (error) {
           // After a failed fsync Linux may drop the dirty pages and report the next
           // fsync as a success, so a later batch's "durable" could stand on frames

@@ -17,6 +17,8 @@ import { findInconsistencies, type Inconsistency } from './consistency.js';
 import { StoreContext } from './context.js';
 import { openDatabase } from './database.js';
 import { GroupCommit } from './group-commit.js';
+import type { StoreHealth } from '../store-health.js';
+import { readStoreHealth } from './store-health.js';
 import { Ledger } from './ledger.js';
 import { queueDirectoryName, SqliteDkimKeyStore, SqliteOutboundQueue } from './outbound-queue.js';
 import type { AccountRow, ExpungedRow, MailboxRow } from './rows.js';
@@ -127,6 +129,11 @@ export class SqliteMailStore implements ManagedStore {
       if (!outcomes.some((outcome) => outcome.delivered)) throw new NobodyTookIt(outcomes);
       return outcomes;
     });
+  }
+
+  /** Whether writes are taken, and the store's size and queue, for readiness and metrics. */
+  async health(): Promise<StoreHealth> {
+    return readStoreHealth(this.context);
   }
 
   /** Every stored derived value that disagrees with its recomputation (empty when all is well). */
