@@ -30,9 +30,12 @@ const attacks: Attack[] = [...connectionAttacks, ...handshakeAttacks, ...timeout
 
 const victim = { login: 'alice@example.com', password: 'legitimate user password 1' };
 const attacker = { login: 'mallory@example.com', password: 'attacker owns this account 2' };
+const hoarder = { login: 'trudy@example.com', password: 'attacker without a quota 3' };
 
 /** The limits the suite runs with: small enough to reach in seconds, set only where the server has the key. */
 const wanted: Record<string, unknown> = {
+  // The suite may run as root in a container; a production server should not.
+  allowRoot: true,
   'store.scrubDays': 0,
   'imap.port': 0,
   'imap.tlsPort': 0,
@@ -40,6 +43,9 @@ const wanted: Record<string, unknown> = {
   'imap.maxConnectionsPerIp': 20,
   'imap.handshakeTimeoutSeconds': 4,
   'imap.preLoginTimeoutSeconds': 15,
+  'imap.appendLimit': 16 * mebibyte,
+  'imap.connectionSpoolLimit': 24 * mebibyte,
+  'imap.spoolLimit': 48 * mebibyte,
   'smtp.mx.port': 0,
   'smtp.mx.greetingDelayMilliseconds': 0,
   'smtp.submission.port': 0,
@@ -98,6 +104,19 @@ async function cli(root: string, configFile: string, args: string[], input = '')
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`postkeep ${args.join(' ')}: exit ${code}: ${stderr}`))));
     child.stdin.end(input);
   });
+}
+
+/** Whether the tree's `postkeep --help` lists `command`. */
+async function cliHas(root: string, command: string): Promise<boolean> {
+  const { command: node, args } = postkeepCommand(root, ['--help']);
+  const output = await new Promise<string>((resolve) => {
+    const child = spawn(node, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.on('close', () => resolve(text));
+    child.on('error', () => resolve(''));
+  });
+  return new RegExp(`^\\s+${command}\\b`, 'm').test(output);
 }
 
 interface Row {
@@ -217,9 +236,12 @@ async function main(): Promise<number> {
     // Only init (or start) makes a store; the server is run as root here, as on a CI box.
     await cli(root, configFile, ['init']);
     process.env.POSTKEEP_ALLOW_ROOT ??= '1';
+    // Newer trees make the store with `postkeep init` (and refuse other commands before it); older ones on first use.
+    if (await cliHas(root, 'init')) await cli(root, configFile, ['init']);
     await cli(root, configFile, ['domain', 'add', 'example.com']);
     await cli(root, configFile, ['user', 'add', victim.login], `${victim.password}\n`);
     await cli(root, configFile, ['user', 'add', attacker.login, '--quota', '10M'], `${attacker.password}\n`);
+    await cli(root, configFile, ['user', 'add', hoarder.login], `${hoarder.password}\n`);
     server = await ServerProcess.start(root, configFile);
     // The victim's first mail and first login: INBOX has a message to FETCH, 127.0.0.1 is a known source.
     await smtpRound(server.ports.mx, victim.login, 0);
@@ -231,7 +253,7 @@ async function main(): Promise<number> {
         server = await ServerProcess.start(root, configFile);
       }
       process.stdout.write(`… ${attack.name}\n`);
-      const row = await runAttack(attack, { server, config, dataDir, sources, attacker, victim }, server.ports);
+      const row = await runAttack(attack, { server, config, dataDir, sources, attacker, hoarder, victim }, server.ports);
       rows.push(row);
       process.stdout.write(`  ${row.pass ? 'PASS' : 'FAIL'}: ${row.outcome.observed}\n`);
     }

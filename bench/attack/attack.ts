@@ -20,6 +20,8 @@ export interface AttackContext {
   registry: SocketRegistry;
   /** A logged-in user turned attacker (quota 10 MB). */
   attacker: Account;
+  /** Another attacker, without a quota: only the spool limits stop its APPENDs. */
+  hoarder: Account;
   /** The legitimate client's account (its password is never sent by an attacker). */
   victim: Account;
   /** Set when the suite's time for this attack is up: loops should stop. */

@@ -2,14 +2,15 @@
 // account): long lines, APPEND past APPENDLIMIT and quota, LITERAL+ floods, commands
 // pipelined without reading a reply, and a COMPRESS=DEFLATE inflate bomb.
 import { deflateRawSync, constants as zlibConstants } from 'node:zlib';
-import { mebibyte, setting, type Attack, type AttackContext } from '../attack.js';
+import { mebibyte, setting, type Account, type Attack, type AttackContext } from '../attack.js';
 import { directoryBytes, sampleMaximum } from '../server-process.js';
 import { quoted, sleep, Wire } from '../wire.js';
 
-async function loggedIn(context: AttackContext, options: { read?: boolean } = {}): Promise<Wire> {
+async function loggedIn(context: AttackContext, options: { read?: boolean; account?: Account } = {}): Promise<Wire> {
+  const account = options.account ?? context.attacker;
   const wire = await Wire.open({ port: context.server.ports.imaps, tls: true, from: context.sources.take(), registry: context.registry });
   await wire.until(/^\* OK[^\r\n]*\r\n/m);
-  wire.push(`l LOGIN ${quoted(context.attacker.login)} ${quoted(context.attacker.password)}\r\n`);
+  wire.push(`l LOGIN ${quoted(account.login)} ${quoted(account.password)}\r\n`);
   const line = await wire.until(/^l (OK|NO|BAD)[^\r\n]*\r\n/m, 30_000);
   if (!line.startsWith('l OK')) throw new Error(`attacker login: ${line.trim()}`);
   if (options.read === false) wire.socket.pause();
@@ -154,6 +155,65 @@ const literalFlood: Attack = {
   },
 };
 
+/**
+ * Synchronizing literals of one unfinished MULTIAPPEND, one after another while
+ * each gets its "+": the reply that stopped it (or null) and the bytes sent.
+ */
+async function appendLiterals(context: AttackContext, wire: Wire, count: number, size: number): Promise<{ refusal: string | null; sent: number }> {
+  const literal = Buffer.alloc(size, 's');
+  literal.set(Buffer.from('From: a@b\r\nSubject: hoard\r\n\r\n'));
+  let sent = 0;
+  wire.push('h APPEND INBOX');
+  for (let index = 0; index < count && !context.signal.aborted; index++) {
+    wire.push(` {${size}}\r\n`);
+    const reply = await answer(wire, 'h', 30_000);
+    if (!reply.startsWith('+')) return { refusal: reply, sent };
+    if (!(await wire.write(literal))) return { refusal: 'closed', sent };
+    sent += size;
+  }
+  return { refusal: null, sent };
+}
+
+const spoolLimits: Attack = {
+  name: 'IMAP spool limits (no quota)',
+  expected: 'NO [LIMIT] past imap.connectionSpoolLimit on one connection and past imap.spoolLimit over all; imap-spool bounded',
+  timeoutSeconds: 90,
+  legitimateDuring: true,
+  async run(context) {
+    const perConnection = setting(context.config, 'imap.connectionSpoolLimit');
+    const total = setting(context.config, 'imap.spoolLimit');
+    if (perConnection === undefined || total === undefined) return { pass: false, observed: 'no imap.connectionSpoolLimit / imap.spoolLimit' };
+    const spoolDirectory = `${context.dataDir}/imap-spool`;
+    const size = 4 * mebibyte;
+    // 1. One connection: literals until twice its own limit.
+    const spool = sampleMaximum(() => directoryBytes(spoolDirectory), 50);
+    const single = await loggedIn(context, { account: context.hoarder });
+    const one = await appendLiterals(context, single, Math.ceil((2 * perConnection) / size), size);
+    const onePeak = spool.stop();
+    single.destroy();
+    await sleep(500);
+    // 2. Several connections, each under its own limit, together twice the total.
+    const connections = Math.ceil((2 * total) / (perConnection - size)) + 1;
+    const perWire = Math.floor((perConnection - size) / size);
+    const together = sampleMaximum(() => directoryBytes(spoolDirectory), 50);
+    const wires = await Promise.all(Array.from({ length: connections }, () => loggedIn(context, { account: context.hoarder })));
+    const many = await Promise.all(wires.map((wire) => appendLiterals(context, wire, perWire, size)));
+    const manyPeak = together.stop();
+    for (const wire of wires) wire.destroy();
+    await sleep(1_000);
+    const left = directoryBytes(spoolDirectory);
+    const refusals = many.filter((result) => result.refusal !== null);
+    const limited = (reply: string | null) => reply !== null && /^h NO \[LIMIT\]/.test(reply);
+    const slack = mebibyte;
+    return {
+      pass: limited(one.refusal) && onePeak <= perConnection + slack && refusals.length >= 1 && refusals.every((result) => limited(result.refusal)) && manyPeak <= total + slack && left === 0,
+      observed:
+        `one connection: ${one.refusal?.slice(0, 30) ?? 'never refused'} after ${(one.sent / mebibyte).toFixed(0)} MiB, spool peak on disk ${(onePeak / mebibyte).toFixed(1)} MiB (limit ${(perConnection / mebibyte).toFixed(0)}); ` +
+        `${connections} connections: ${refusals.length} refused (${refusals[0]?.refusal?.slice(0, 30) ?? 'none'}), spool peak on disk ${(manyPeak / mebibyte).toFixed(1)} MiB (limit ${(total / mebibyte).toFixed(0)}); ${(left / mebibyte).toFixed(1)} MiB left after close`,
+    };
+  },
+};
+
 /** Writes `data` again and again while the socket takes it, for `milliseconds`; bytes taken. */
 async function writeFor(context: AttackContext, wire: Wire, data: Buffer, milliseconds: number, maximumBytes: number): Promise<number> {
   const until = Date.now() + milliseconds;
@@ -221,4 +281,4 @@ const inflateBomb: Attack = {
   },
 };
 
-export const imapInputAttacks: Attack[] = [longLines, appendLimits, literalFlood, pipelining, inflateBomb];
+export const imapInputAttacks: Attack[] = [longLines, appendLimits, literalFlood, spoolLimits, pipelining, inflateBomb];
