@@ -23,6 +23,8 @@ import { Session, type ConnectionControl } from './session.js';
 type QueueItem = { kind: 'command'; frame: CommandFrame; spools: Map<number, LiteralSpool> } | { kind: 'error'; error: ParseError };
 
 const spoolHighWater = 4 * 1024 * 1024;
+/** How long a connection the server ends (autologout, LOGOUT, shutdown) may take to close before its socket is destroyed. */
+const closeGraceMilliseconds = 3000;
 
 export interface ConnectionOptions {
   store: MailStore;
@@ -66,6 +68,8 @@ export class ImapConnection implements ConnectionControl {
   private readonly peaks = { queuedCommands: 0, inputBytes: 0 };
   private readonly backpressureNoted = new Set<string>();
   private closed = false;
+  /** The server has ended the output (BYE, LOGOUT) and waits for the socket to close. */
+  private ending = false;
   /** This connection's spooled literals, queued commands' included (imap.connectionSpoolLimit). */
   private readonly spoolRoom: SpoolBudget;
   /** Room reserved for the admitted literal whose `literal-start` comes next. */
@@ -115,16 +119,41 @@ export class ImapConnection implements ConnectionControl {
     socket.on('error', () => {});
     socket.on('close', () => this.closeDown());
     // RFC 9051 §5.4: the autologout timer is at least 30 minutes.
-    socket.setTimeout(this.options.limits.autologoutSeconds * 1000, () => {
-      void this.writer.untagged('BYE Autologout; idle for too long').then(() => this.output.end());
-    });
+    socket.setTimeout(this.options.limits.autologoutSeconds * 1000, () => this.autologout());
+  }
+
+  private autologout(): void {
+    if (this.closed || this.ending) return;
+    this.options.log.info('imap.autologout', { remoteAddress: this.remoteAddress, remotePort: this.remotePort });
+    this.endWithin('autologout', '* BYE Autologout; idle for too long\r\n');
   }
 
   /** Ends the connection from the server side (server stop, login timeout): BYE and close. */
   shutdown(reason = 'Server shutting down'): void {
-    if (this.closed) return;
-    this.output.end(`* BYE ${reason}\r\n`);
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    this.endWithin('shutdown', `* BYE ${reason}\r\n`);
+  }
+
+  /**
+   * Sends the last bytes (a BYE) after the replies already written, ends the stream, and
+   * destroys the socket if it has not closed `closeGraceMilliseconds` later. Waiting for
+   * room in the output would wait for ever on a client that reads nothing, and an ended
+   * stream stays open until the client closes its side: either would let a client keep
+   * a connection slot for good (DESIGN.md invariant 7).
+   */
+  private endWithin(reason: string, last?: string): void {
+    if (this.closed || this.ending) return;
+    this.ending = true;
+    // No further command runs: its reply would go nowhere. Input is still read (and dropped),
+    // so that the client's end of the stream is seen and the socket closes at once.
+    this.inbox = null;
+    this.input.resume();
+    if (last === undefined) this.output.end();
+    else this.output.end(last);
+    setTimeout(() => {
+      if (this.closed) return;
+      this.options.log.info('imap.close_forced', { remoteAddress: this.remoteAddress, remotePort: this.remotePort, reason });
+      this.socket.destroy();
+    }, closeGraceMilliseconds).unref();
   }
 
   private closeDown(): void {
@@ -150,6 +179,7 @@ export class ImapConnection implements ConnectionControl {
   }
 
   private receive(chunk: Buffer): void {
+    if (this.ending) return;
     this.inbox = this.inbox ? Buffer.concat([this.inbox, chunk]) : chunk;
     if (this.inbox.length > this.peaks.inputBytes) this.peaks.inputBytes = this.inbox.length;
     this.feed();
@@ -163,7 +193,7 @@ export class ImapConnection implements ConnectionControl {
    * to megabytes (DESIGN.md invariant 7).
    */
   private feed(): void {
-    if (this.feeding) return;
+    if (this.feeding || this.ending) return;
     this.feeding = true;
     try {
       while (this.inbox && this.canRead()) {
@@ -197,7 +227,7 @@ export class ImapConnection implements ConnectionControl {
   }
 
   private canRead(): boolean {
-    if (this.closed || this.upgradePending || this.compressionPending || !this.writer.hasRoom) return false;
+    if (this.closed || this.ending || this.upgradePending || this.compressionPending || !this.writer.hasRoom) return false;
     // The reader holds an APPEND literal until considerLiteral decides on it.
     if (this.reader.pendingOffer) return false;
     for (const spool of this.spools.values()) if (spool.inFlight > spoolHighWater) return false;
@@ -344,10 +374,10 @@ export class ImapConnection implements ConnectionControl {
     if (this.running) return;
     this.running = true;
     try {
-      while (this.queue.length > 0 && !this.closed) {
+      while (this.queue.length > 0 && !this.closed && !this.ending) {
         // Replies the client has not taken yet hold the next command back.
         if (!this.writer.hasRoom) await this.writer.room();
-        if (this.closed) break;
+        if (this.closed || this.ending) break;
         const item = this.queue.shift()!;
         this.feed();
         if (item.kind === 'error') {
@@ -364,7 +394,7 @@ export class ImapConnection implements ConnectionControl {
           this.activeSpools = null;
         }
         if (this.session.state === 'logout') {
-          this.output.end();
+          this.endWithin('logout');
           return;
         }
         if (this.upgradePending) this.upgrade();
@@ -483,9 +513,7 @@ export class ImapConnection implements ConnectionControl {
     this.secure = true;
     secure.on('data', this.onData);
     secure.on('error', () => secure.destroy());
-    secure.setTimeout(this.options.limits.autologoutSeconds * 1000, () => {
-      void this.writer.untagged('BYE Autologout; idle for too long').then(() => this.output.end());
-    });
+    secure.setTimeout(this.options.limits.autologoutSeconds * 1000, () => this.autologout());
   }
 
   async startCompression(): Promise<void> {
