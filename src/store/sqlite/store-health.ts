@@ -1,6 +1,6 @@
 // The SQLite engine's answer to StoreHealth: every figure comes from a counter
-// the store keeps (mailboxes.message_count), a pragma, or one indexed aggregate,
-// so a metrics scrape does not scan the messages.
+// the store keeps (mailboxes.message_count), a pragma, or a sum over the blob rows
+// (one per distinct message) and the queued recipients: a scrape never scans messages.
 import type { StoreHealth } from '../store-health.js';
 import type { StoreContext } from './context.js';
 
