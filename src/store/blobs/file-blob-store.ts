@@ -16,6 +16,8 @@ export interface WrittenBlob {
   size: number;
   /** The directory whose entry must be fsynced before the blob counts as durable, or null when the blob was already there. */
   directoryToSync: string | null;
+  /** False when a file of that name was there before this write (say an orphan whose records were lost): not this write's to remove. */
+  created: boolean;
 }
 
 /** Chunks are gathered up to this many bytes before one write. */
@@ -117,8 +119,9 @@ export class FileBlobStore {
       await handle.close();
       const hash = hasher.digest('hex');
       const destination = this.pathOf(hash);
-      // No check for an existing file of that name: the rename replaces it with the
-      // same bytes (content addressing), which costs less than asking first.
+      // An existing file of that name is replaced all the same (content addressing: the
+      // same bytes, and a damaged copy is healed), but is not this write's file: if
+      // recording the message fails, discard() must not remove what was there before.
       const directory = path.dirname(destination);
       if (!this.knownDirectories.has(directory)) {
         await fs.mkdir(directory, { recursive: true, mode: 0o700 });
@@ -126,9 +129,10 @@ export class FileBlobStore {
         await this.fileSystem.syncDirectory(this.root);
         this.knownDirectories.add(directory);
       }
+      const existed = await exists(destination);
       await this.fileSystem.rename(temporary, destination);
       renamed = true;
-      return { hash, size, directoryToSync: directory };
+      return { hash, size, directoryToSync: directory, created: !existed };
     } finally {
       if (!renamed) {
         await handle.close().catch(() => {});
@@ -255,7 +259,17 @@ export class FileBlobStore {
     await fs.rm(path.join(this.temporaryDirectory, name), { force: true });
   }
 
+  /** Undoes a write nothing recorded: removes the file only if that write created it. */
+  async discard(written: WrittenBlob): Promise<void> {
+    if (written.created) await this.removeFile(written.hash);
+  }
+
   async remove(hash: string): Promise<number> {
+    return this.removeFile(hash);
+  }
+
+  /** This store's own file, whatever a subclass's remove() does besides. */
+  protected async removeFile(hash: string): Promise<number> {
     const file = this.pathOf(hash);
     try {
       const { size } = await fs.stat(file);

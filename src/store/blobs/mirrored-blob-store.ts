@@ -18,6 +18,8 @@ export interface MirrorOptions {
 export class MirroredBlobStore extends FileBlobStore {
   readonly mirrors: readonly FileBlobStore[];
   private readonly requiredMirrors: number;
+  /** Per write, the mirrors that had no copy before it (what discard may remove). */
+  private readonly createdMirrorCopies = new WeakMap<WrittenBlob, FileBlobStore[]>();
 
   constructor(root: string, mirrorRoots: readonly string[], log: Logger, options: MirrorOptions = {}) {
     super(root, log);
@@ -44,8 +46,14 @@ export class MirroredBlobStore extends FileBlobStore {
     if (this.mirrors.length === 0) return written;
     const bytes = Buffer.isBuffer(source) ? source : await fs.readFile(this.pathOf(written.hash));
     if (sha256(bytes) !== written.hash) throw new IntegrityError(`the blob ${written.hash} changed on disk before it could be mirrored`, written.hash);
+    const created: FileBlobStore[] = [];
+    this.createdMirrorCopies.set(written, created);
     const copies = this.mirrors.map((mirror) =>
-      mirror.exists(written.hash).then((present) => (present ? undefined : mirror.restore(written.hash, bytes))),
+      mirror.exists(written.hash).then((present) => {
+        if (present) return undefined;
+        created.push(mirror);
+        return mirror.restore(written.hash, bytes);
+      }),
     );
     await enough(copies, this.requiredMirrors, (error, index) =>
       this.log.error('integrity.mirror_write_failed', { blob: written.hash, mirror: this.mirrors[index]!.root, error: String(error) }),
@@ -70,6 +78,12 @@ export class MirroredBlobStore extends FileBlobStore {
       await this.healFromMirror(hash, error);
       return super.open(hash);
     }
+  }
+
+  /** The primary's file and the mirror copies this write made; copies that were there before stay. */
+  override async discard(written: WrittenBlob): Promise<void> {
+    await super.discard(written);
+    for (const mirror of this.createdMirrorCopies.get(written) ?? []) await mirror.remove(written.hash);
   }
 
   override async remove(hash: string): Promise<number> {

@@ -1,6 +1,7 @@
 // The first half of every append and delivery: stream the bytes into a blob file
 // (hashing and parsing the MIME structure on the way), then let the caller record
-// it. If recording fails, a blob file that nothing references is removed again.
+// it. If recording fails, a blob file that this write created and nothing references
+// is removed again (one that was there before, e.g. an orphan, is left for audit).
 import { InvalidInput } from '../../errors.js';
 import { createStructureParser, type MessageStructure } from '../../mime/structure.js';
 import type { WrittenBlob } from '../blobs/file-blob-store.js';
@@ -18,9 +19,10 @@ export async function storeBlob<T>(context: StoreContext, source: MessageSource,
   try {
     return await record({ ...written, structure: await parser.finish() });
   } catch (error) {
-    // Another writer of the same bytes may still need the file.
+    // Another writer of the same bytes may still need the file; and a file that was there
+    // before this write (records lost, blob.orphan in audit) may be the only copy of that mail.
     if ((context.blobsInFlight.get(written.hash) ?? 0) <= 1 && !context.ledger.sql('SELECT 1 FROM blobs WHERE hash = ?').get(written.hash)) {
-      await context.blobs.remove(written.hash);
+      await context.blobs.discard(written);
     }
     throw error;
   } finally {
