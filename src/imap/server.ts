@@ -9,7 +9,7 @@ import type { MailStore } from '../store/types.js';
 import { ConnectionGate } from '../server/connection-gate.js';
 import { TlsCredentials } from '../server/tls-credentials.js';
 import { ImapConnection } from './connection.js';
-import { removeLeftoverSpoolFiles } from './literal-spool.js';
+import { removeLeftoverSpoolFiles } from '../server/spool-folder.js';
 import { SpoolBudget } from './spool-budget.js';
 
 export interface ImapLimits {

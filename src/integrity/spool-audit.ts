@@ -5,7 +5,7 @@
 // the ones whose writer is gone. A live server's uploads are left alone.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { listSpoolFiles, spoolDirectoryName } from '../imap/literal-spool.js';
+import { listSpoolFiles, spoolDirectoryName } from '../server/spool-folder.js';
 import type { IntegrityPort } from '../store/integrity-port.js';
 import type { AuditFinding } from './audit.js';
 

@@ -18,6 +18,7 @@ import { teeSecurityEvents } from '../security-log/security-log-tee.js';
 import { countEvents } from '../metrics/event-metrics.js';
 import { createHealthProbes } from './health-probes.js';
 import { Readiness } from './readiness.js';
+import { spoolDirectoryName } from './spool-folder.js';
 
 export interface RunningServer {
   store: MailStore;
@@ -61,7 +62,7 @@ export async function startServer(config: Config, log: Logger, options: { smtp?:
   });
   const { enabled: imapEnabled, host: imapHost, port: imapPort, tlsPort: imapTlsPort, ...imapLimits } = config.imap;
   const imap = imapEnabled
-    ? await startImapServer({ store, log, host: imapHost, port: imapPort, tlsPort: imapTlsPort, tls: credentials, limits: imapLimits, spoolDirectory: `${config.dataDir}/imap-spool`, shutdownGraceSeconds: config.shutdown.graceSeconds }).catch(async (error) => {
+    ? await startImapServer({ store, log, host: imapHost, port: imapPort, tlsPort: imapTlsPort, tls: credentials, limits: imapLimits, spoolDirectory: `${config.dataDir}/${spoolDirectoryName}`, shutdownGraceSeconds: config.shutdown.graceSeconds }).catch(async (error) => {
         await smtp.stop();
         await store.close();
         throw error;

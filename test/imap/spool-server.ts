@@ -3,7 +3,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { hashPassword } from '../../src/auth/password.js';
-import { spoolDirectoryName } from '../../src/imap/literal-spool.js';
+import { spoolDirectoryName } from '../../src/server/spool-folder.js';
 import { startImapServer, type ImapLimits } from '../../src/imap/server.js';
 import { ensureCertificate } from '../../src/server/certificate.js';
 import { createTemporaryStore } from '../helpers/temporary-store.js';
