@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
+import { headerSectionEnd } from './header-section.js';
 import type { SpoolBudget } from './spool-budget.js';
 
 export const defaultMemoryLimit = 1024 * 1024;
@@ -102,13 +103,14 @@ export class MessageSpool {
     }
   }
 
-  /** Where the header section ends (after its blank line), or 0 when none is found in the leading bytes. */
+  /**
+   * Where the header section ends (after its empty line), by the store's MIME parser's rule
+   * (header-section.ts: "\n\r\n" ends it too); with no empty line in the leading bytes the
+   * header runs on through all of them (RFC 5322 §2.1: the body is optional), as the parser
+   * stores it, so that its Received fields are counted.
+   */
   get headerEnd(): number {
-    const crlf = this.head.indexOf('\r\n\r\n');
-    const lf = this.head.indexOf('\n\n');
-    if (crlf >= 0 && (lf < 0 || crlf < lf)) return crlf + 4;
-    if (lf >= 0) return lf + 2;
-    return 0;
+    return headerSectionEnd(this.head) ?? this.head.length;
   }
 
   /** The header section as text (latin1 keeps every byte). */

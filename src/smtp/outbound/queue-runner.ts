@@ -7,6 +7,7 @@ import type { Config } from '../../config/schema.js';
 import type { Logger } from '../../log.js';
 import type { MailStore, OutboundAttempt, OutboundMessage } from '../../store/types.js';
 import type { DnsResolver } from '../dns-resolver.js';
+import { headerSectionEnd } from '../header-section.js';
 import { sendBounce } from './bounce.js';
 import type { FailedRecipient } from './delivery-status-notification.js';
 import { deliverToDomain } from './remote-delivery.js';
@@ -164,7 +165,8 @@ export class QueueRunner {
       const stream = await store.outbound.open(message.id);
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         head = Buffer.concat([head, chunk]);
-        if (head.length >= 256 * 1024 || head.includes('\r\n\r\n')) break;
+        // The header ends where the store's MIME parser says (header-section.ts), "\n\r\n" included.
+        if (head.length >= 256 * 1024 || headerSectionEnd(head) !== null) break;
       }
       stream.destroy();
     } catch (error) {
