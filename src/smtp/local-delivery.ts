@@ -6,7 +6,7 @@ import type { DeliveryOutcome, MailStore, MessageSource } from '../store/types.j
 import type { SMTPServerSession } from 'smtp-server';
 import { sendBounce } from './outbound/bounce.js';
 import type { SmtpContext } from './smtp-context.js';
-import { SmtpReply } from './smtp-reply.js';
+import { SmtpReply, storageFailureReply } from './smtp-reply.js';
 
 export async function deliverLocally(
   store: MailStore,
@@ -36,7 +36,7 @@ export function replyFor(error: Error): SmtpReply {
   if (error instanceof SmtpReply) return error;
   if (error instanceof QuotaExceeded) return new SmtpReply(452, '4.2.2', 'Mailbox full, try again later');
   if (error instanceof MessageTooLarge) return new SmtpReply(552, '5.3.4', 'Message too big');
-  return new SmtpReply(451, '4.3.0', 'Local error in processing, try again later');
+  return storageFailureReply(error) ?? new SmtpReply(451, '4.3.0', 'Local error in processing, try again later', { cause: error });
 }
 
 /** A DSN to the envelope sender for the recipients (addresses, by their logins) whose local delivery failed after DATA. */

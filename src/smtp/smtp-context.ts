@@ -10,7 +10,8 @@ import type { MailStore } from '../store/types.js';
 import type { DnsResolver } from './dns-resolver.js';
 import { MessageSpool } from './message-spool.js';
 import { MessageRateLimit } from './rate-limit.js';
-import { SmtpReply } from './smtp-reply.js';
+import { SmtpReply, storageFailureReply } from './smtp-reply.js';
+import { storageFailure } from '../store/storage-failure.js';
 import { minimumDataRoom, type SpoolBudget } from './spool-budget.js';
 import type { PostmasterRoute } from './postmaster.js';
 
@@ -131,10 +132,14 @@ export function hook<A extends unknown[]>(
     work(...(args as unknown as A)).then(
       (message) => (message === undefined ? callback() : callback(null, message)),
       (error: Error) => {
+        // A full, read-only or failing disk is the operator's to fix: the client only learns "not now".
+        const failure = storageFailure(error instanceof SmtpReply ? error.cause : error);
+        if (failure) context.log.error('smtp.storage_failed', { role, failure, error: String(error instanceof SmtpReply ? error.cause : error) });
         if (error instanceof SmtpReply) {
           context.log.info('smtp.rejected', { role, code: error.responseCode, reply: error.message });
           return callback(error);
         }
+        if (failure) return callback(storageFailureReply(error)!);
         context.log.error('smtp.internal_error', { role, error: String(error), stack: (error as Error).stack });
         callback(new SmtpReply(451, '4.3.0', 'Local error in processing, try again later'));
       },
