@@ -2,8 +2,8 @@
 // run it instead, unless allowRoot / POSTKEEP_ALLOW_ROOT overrides that; as an
 // unprivileged user that owns the data folder it simply runs.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -12,6 +12,23 @@ import { startServerProcess, writeEphemeralConfig } from '../helpers/server-proc
 import { temporaryDirectory } from '../helpers/temporary-store.js';
 
 const isRoot = process.getuid?.() === 0;
+
+/**
+ * The checkout may sit in a folder only root can enter (a CI clone in a `mktemp -d`
+ * folder), so nobody could not load the code: hard links (a copy across file
+ * systems) of what `postkeep start` runs, in the test's own 0755 folder (also its
+ * working folder: esbuild's child process starts there).
+ */
+function linkCodeWhereNobodyReads(root: string): string {
+  const checkout = path.resolve(path.dirname(cliPath), '..');
+  const code = path.join(root, 'code');
+  mkdirSync(code, { mode: 0o755 });
+  const parts = ['bin', 'src', 'node_modules', 'package.json', 'tsconfig.json'].map((part) => path.join(checkout, part));
+  if (spawnSync('cp', ['-al', ...parts, code]).status !== 0) {
+    assert.equal(spawnSync('cp', ['-a', ...parts, code]).status, 0, 'copy the code for nobody');
+  }
+  return path.join(code, 'bin', path.basename(cliPath));
+}
 
 test('as root, start refuses and says how to run it; allowRoot or POSTKEEP_ALLOW_ROOT=1 lets it run', { timeout: 240_000 }, async () => {
   const root = await temporaryDirectory('postkeep-root-');
@@ -49,8 +66,9 @@ test('an unprivileged user that owns the data folder runs start without any over
     if (isRoot) await fs.chown(dataDir, 65534, 65534);
     // setpriv execs the server in its own place (runuser would stand between, as a parent).
     const command = isRoot ? 'setpriv' : process.execPath;
-    const args = isRoot ? ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cliPath, '--config', configFile, 'start'] : [cliPath, '--config', configFile, 'start'];
-    const child = spawn(command, args, { env: { ...process.env, POSTKEEP_DATA: '', POSTKEEP_CONFIG: '', POSTKEEP_ALLOW_ROOT: '', HOME: root }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const program = isRoot ? linkCodeWhereNobodyReads(root) : cliPath;
+    const args = isRoot ? ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, program, '--config', configFile, 'start'] : [cliPath, '--config', configFile, 'start'];
+    const child = spawn(command, args, { cwd: root, env: { ...process.env, POSTKEEP_DATA: '', POSTKEEP_CONFIG: '', POSTKEEP_ALLOW_ROOT: '', HOME: root }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
