@@ -63,9 +63,15 @@ export class ImapConnection implements ConnectionControl {
   /** Received bytes not given to the reader yet: at most the rest of one chunk (see feed). */
   private inbox: Buffer | null = null;
   private feeding = false;
+  /**
+   * Literal bytes copied for the spool files but not yet written, over every spool of the
+   * connection (the command being read and those queued behind it): one bound for all, so
+   * that literal after literal cannot each hold their own high-water mark in memory.
+   */
+  private spoolBytesInFlight = 0;
   private waitingForRoom = false;
   /** The most this connection held at once, logged when it closes (imap.connection_peaks). */
-  private readonly peaks = { queuedCommands: 0, inputBytes: 0 };
+  private readonly peaks = { queuedCommands: 0, inputBytes: 0, spoolBytesInFlight: 0 };
   private readonly backpressureNoted = new Set<string>();
   private closed = false;
   /** The server has ended the output (BYE, LOGOUT) and waits for the socket to close. */
@@ -169,6 +175,7 @@ export class ImapConnection implements ConnectionControl {
       queuedCommands: this.peaks.queuedCommands,
       inputBytes: this.peaks.inputBytes,
       unsentReplyBytes: this.writer.peakUnsentBytes,
+      spoolBytesInFlight: this.peaks.spoolBytesInFlight,
     });
     this.session.close();
     this.lineWaiter?.reject(new Error('connection closed'));
@@ -230,7 +237,7 @@ export class ImapConnection implements ConnectionControl {
     if (this.closed || this.ending || this.upgradePending || this.compressionPending || !this.writer.hasRoom) return false;
     // The reader holds an APPEND literal until considerLiteral decides on it.
     if (this.reader.pendingOffer) return false;
-    for (const spool of this.spools.values()) if (spool.inFlight > spoolHighWater) return false;
+    if (this.spoolBytesInFlight > spoolHighWater) return false;
     return this.lineWaiter !== null || this.queue.length < this.options.limits.maxQueuedCommands;
   }
 
@@ -276,8 +283,12 @@ export class ImapConnection implements ConnectionControl {
           const spool = this.spools.get(event.index);
           if (!spool) break;
           // Over spoolHighWater canRead stops the input; the write's completion starts it again.
+          const size = event.data.length;
+          this.spoolBytesInFlight += size;
+          if (this.spoolBytesInFlight > this.peaks.spoolBytesInFlight) this.peaks.spoolBytesInFlight = this.spoolBytesInFlight;
           spool.write(event.data, () => {
-            if (spool.inFlight < spoolHighWater / 2) this.feed();
+            this.spoolBytesInFlight -= size;
+            if (this.spoolBytesInFlight < spoolHighWater / 2) this.feed();
           });
           break;
         }
