@@ -5,21 +5,13 @@
 // the records, message sizes from their blobs, and the change log's order. Tests
 // hold the store to an empty list; `postkeep audit` reports it.
 import { emptyDigest, xorDigest } from '../record-checksum.js';
+import type { Inconsistency } from '../integrity-port.js';
 import type { StoreContext } from './context.js';
 import { findMalformedRows } from './malformed-rows.js';
 import { accountRowDamage, mailboxRowDamage, messageRowDamage } from './row-damage.js';
 import { rowChecksum, type AccountRow, type MailboxRow, type MessageRow } from './rows.js';
 
-export interface Inconsistency {
-  kind: string;
-  where: string;
-  stored: string | number;
-  computed: string | number;
-  /** Row ids of what disagrees, so a repair can act on it without parsing `where`. */
-  location?: { accountId?: number; mailboxId?: number; uid?: number; blobHash?: string };
-  /** Said instead of "stored …, recomputed …" where there is nothing to recompute (a damaged value). */
-  detail?: string;
-}
+export type { Inconsistency };
 
 export interface ConsistencyScope {
   /** Only this account (and the blobs its records use); every account when absent. */

@@ -1,6 +1,7 @@
 // Row shapes as SQLite returns them, and their conversion to the store's types.
 import { decodeFlags } from '../flags.js';
 import { recordChecksum } from '../record-checksum.js';
+import type { StoredRecord } from '../stored-record.js';
 import type { MailboxInfo, MessageRecord } from '../types.js';
 
 export interface AccountRow {
@@ -29,18 +30,9 @@ export interface MailboxRow {
   digest: string;
 }
 
-export interface MessageRow {
+/** A stored record with the mailbox row it belongs to. */
+export interface MessageRow extends StoredRecord {
   mailbox_id: number;
-  uid: number;
-  blob_hash: string;
-  size: number;
-  internal_date: number;
-  save_date: number;
-  flags: string;
-  modseq: number;
-  email_id: string;
-  thread_id: string;
-  checksum: string;
 }
 
 export interface ExpungedRow {
