@@ -5,7 +5,7 @@
 // not stop the writes); the error codes are the ones the kernel gives.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { BlobFileSystem } from '../../src/store/blobs/file-blob-store.js';
+import { failingFileSystem, type FailingCall } from '../helpers/failing-file-system.js';
 import { storageFailure } from '../../src/store/storage-failure.js';
 import { RawClient, startTestServer, type TestServer } from './server-harness.js';
 
@@ -23,35 +23,12 @@ after(async () => {
   await server.stop();
 });
 
-type Where = 'open' | 'write' | 'sync';
 
-function failing(real: BlobFileSystem, code: string, where: Where): BlobFileSystem {
-  const failure = () => Object.assign(new Error(`${code}: injected`), { code });
-  return {
-    async open(file, flags, mode) {
-      if (where === 'open') throw failure();
-      const handle = await real.open(file, flags, mode);
-      return {
-        write: async (buffer, offset, length) => {
-          if (where !== 'write') return handle.write(buffer, offset, length);
-          // Part of the bytes land before the disk is full.
-          await handle.write(buffer, offset, Math.floor(length / 2));
-          throw failure();
-        },
-        sync: () => (where === 'sync' ? Promise.reject(failure()) : handle.sync()),
-        close: () => handle.close(),
-      };
-    },
-    rename: real.rename,
-    syncDirectory: real.syncDirectory,
-  };
-}
-
-async function appendWith(code: string, where: Where, tag: string): Promise<string> {
+async function appendWith(code: string, where: FailingCall, tag: string): Promise<string> {
   const blobs = server.store.context.blobs;
   const real = blobs.fileSystem;
   const message = `Subject: ${tag}\r\n\r\n${'a line of the message\r\n'.repeat(200)}`;
-  blobs.fileSystem = failing(real, code, where);
+  blobs.fileSystem = failingFileSystem(real, code, where);
   try {
     return await client.command(tag, `APPEND INBOX {${message.length}+}\r\n${message}`);
   } finally {

@@ -6,7 +6,7 @@
 // chmod would not stop the writes); the codes are the ones the kernel gives.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { BlobFileSystem } from '../../src/store/blobs/file-blob-store.js';
+import { failingFileSystem, type FailingCall } from '../helpers/failing-file-system.js';
 import { RawSmtpClient } from './raw-smtp-client.js';
 import { startHarness, type Harness } from './smtp-harness.js';
 
@@ -21,25 +21,6 @@ before(async () => {
 
 after(async () => harness.close());
 
-type Where = 'open' | 'write' | 'sync';
-
-/** The real file system, except that one call fails with `code`. */
-function failingAt(real: BlobFileSystem, code: string, where: Where): BlobFileSystem {
-  const failure = () => Object.assign(new Error(`${code}: injected`), { code });
-  return {
-    async open(file, flags, mode) {
-      if (where === 'open') throw failure();
-      const handle = await real.open(file, flags, mode);
-      return {
-        write: (buffer, offset, length) => (where === 'write' ? Promise.reject(failure()) : handle.write(buffer, offset, length)),
-        sync: () => (where === 'sync' ? Promise.reject(failure()) : handle.sync()),
-        close: () => handle.close(),
-      };
-    },
-    rename: real.rename,
-    syncDirectory: real.syncDirectory,
-  };
-}
 
 async function deliver(subject: string): Promise<string> {
   const { client } = await RawSmtpClient.connect(harness.mxPort);
@@ -65,7 +46,7 @@ for (const [code, where, expected] of [
     const blobs = harness.store.context.blobs;
     const real = blobs.fileSystem;
     const before = await harness.account.getMailbox('INBOX');
-    blobs.fileSystem = failingAt(real, code, where);
+    blobs.fileSystem = failingFileSystem(real, code, where);
     let answer: string;
     try {
       answer = await deliver(`fails with ${code}`);
