@@ -1,5 +1,6 @@
 // A plain-TCP SMTP client for exact bytes: it sends what it is given, untouched,
 // and reads whole replies (a multi-line reply is one entry).
+import assert from 'node:assert/strict';
 import * as net from 'node:net';
 
 export class RawSmtpClient {
@@ -87,5 +88,22 @@ export class RawSmtpClient {
 
   close(): void {
     this.socket.destroy();
+  }
+
+  /**
+   * One message from carol@example.org to alice@example.com on its own connection:
+   * `data` is sent as given, then the final dot; returns the server's reply to it.
+   */
+  static async sendMessage(port: number, data: string): Promise<string> {
+    const { client } = await RawSmtpClient.connect(port);
+    try {
+      assert.match(await client.command('EHLO client.example.org\r\n'), /^250/);
+      assert.match(await client.command('MAIL FROM:<carol@example.org>\r\n'), /^250/);
+      assert.match(await client.command('RCPT TO:<alice@example.com>\r\n'), /^250/);
+      assert.match(await client.command('DATA\r\n'), /^354/);
+      return await client.command(`${data}.\r\n`);
+    } finally {
+      client.close();
+    }
   }
 }
